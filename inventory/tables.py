@@ -1,0 +1,83 @@
+"""How register lists look: columns, links and sort keys. Cheap renderers, no template per cell."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import Asset, Office
+
+_STATUS_CLASS = "badge status-{}"
+
+
+class AssetTable(tables.Table):
+    tag = tables.Column(verbose_name=_("Asset tag"), attrs={"td": {"class": "nowrap"}})
+    serial = tables.Column(verbose_name=_("Serial number"), attrs={"td": {"class": "mono"}})
+    asset_model = tables.Column(
+        verbose_name=_("Model"),
+        order_by=("asset_model__manufacturer__name", "asset_model__name"),
+    )
+    category = tables.Column(
+        verbose_name=_("Category"),
+        accessor="asset_model__category",
+        order_by=("asset_model__category__sort_order", "tag"),
+    )
+    status = tables.Column(verbose_name=_("Status"))
+    office = tables.Column(verbose_name=_("Office"), order_by=("office__name_en", "tag"))
+    region = tables.Column(
+        verbose_name=_("Region"),
+        accessor="office__region",
+        order_by=("office__region__sort_order", "office__name_en", "tag"),
+    )
+    handover_set = tables.Column(
+        verbose_name=_("Handover set"), order_by=("handover_set__code", "tag")
+    )
+
+    class Meta:
+        model = Asset
+        fields = ()
+        sequence = (
+            "tag",
+            "serial",
+            "asset_model",
+            "category",
+            "status",
+            "office",
+            "region",
+            "handover_set",
+        )
+        order_by = ("tag",)
+        attrs = {"class": "table"}
+        empty_text = _("No assets match.")
+
+    def render_tag(self, value, record):
+        return format_html('<a href="{}">{}</a>', reverse("asset_detail", args=[record.pk]), value)
+
+    def render_asset_model(self, value):
+        return f"{value.manufacturer.name} {value.name}"
+
+    def render_status(self, value, record):
+        return format_html('<span class="{}">{}</span>', _STATUS_CLASS.format(record.status), value)
+
+    def render_handover_set(self, value):
+        return value.code
+
+
+class OfficeTable(tables.Table):
+    code = tables.Column(verbose_name=_("Code"))
+    name = tables.Column(verbose_name=_("Name"), accessor="name", order_by=("name_en",))
+    kind = tables.Column(verbose_name=_("Kind"))
+    region = tables.Column(verbose_name=_("Region"), order_by=("region__sort_order", "name_en"))
+    district = tables.Column(verbose_name=_("District"), order_by=("district__name_en",))
+    asset_count = tables.Column(verbose_name=_("Devices"), attrs={"td": {"class": "num"}})
+
+    class Meta:
+        model = Office
+        fields = ()
+        sequence = ("code", "name", "kind", "region", "district", "asset_count")
+        order_by = ("region", "name")
+        attrs = {"class": "table"}
+        empty_text = _("No offices match.")
+
+    def render_name(self, value, record):
+        return format_html('<a href="{}">{}</a>', reverse("office_detail", args=[record.pk]), value)

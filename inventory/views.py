@@ -1,0 +1,271 @@
+"""Register pages: parse the request, call one selector or service, respond."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, TemplateView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from inventory import selectors, services
+from inventory.filtersets import AssetFilterSet, OfficeFilterSet
+from inventory.forms import AssetForm, AssetStatusForm, OfficeForm, add_service_errors
+from inventory.models import Asset, Office
+from inventory.tables import AssetTable, OfficeTable
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    template_name = "inventory/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["figures"] = selectors.dashboard_figures(user=self.request.user)
+        return context
+
+
+class ListPageMixin(LoginRequiredMixin, SingleTableMixin, FilterView):
+    """A filtered, sorted, paginated list whose rows follow the user's scope."""
+
+    def get_table_pagination(self, table):
+        from django.conf import settings
+
+        return {"per_page": settings.PAGE_SIZE}
+
+
+class AssetListView(ListPageMixin):
+    table_class = AssetTable
+    filterset_class = AssetFilterSet
+    template_name = "inventory/asset_list.html"
+
+    def get_queryset(self):
+        return selectors.asset_queryset(user=self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        # A scanned or typed exact tag or serial, with nothing else asked, opens the asset.
+        text = request.GET.get("q", "").strip()
+        if text and set(request.GET) == {"q"}:
+            asset = selectors.asset_find_exact(user=request.user, text=text)
+            if asset is not None:
+                return redirect("asset_detail", pk=asset.pk)
+        return super().get(request, *args, **kwargs)
+
+
+class AssetDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "inventory/asset_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            asset = selectors.asset_get(user=self.request.user, pk=kwargs["pk"])
+        except Asset.DoesNotExist as exc:
+            raise Http404(_("No such asset in your scope.")) from exc
+        context["asset"] = asset
+        context["history"] = selectors.asset_history(asset=asset)
+        context["next_statuses"] = services.allowed_next_statuses(asset.status)
+        return context
+
+
+class ScopedAssetMixin:
+    """Load the asset named in the URL, within the user's scope, or answer 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.asset = selectors.asset_get(user=request.user, pk=kwargs["pk"])
+            except Asset.DoesNotExist as exc:
+                raise Http404(_("No such asset in your scope.")) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AssetCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    permission_required = "inventory.add_asset"
+    form_class = AssetForm
+    template_name = "inventory/asset_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            asset = services.asset_register(
+                by=self.request.user,
+                asset_model=data["asset_model"],
+                serial=data["serial"],
+                tag=data.get("tag") or "",
+                handover_set=data.get("handover_set"),
+                value=data.get("value"),
+                warranty_end=data.get("warranty_end"),
+                status=data["status"],
+                office=data.get("office"),
+                zone=data.get("zone") or "",
+                custodian=data.get("custodian") or "",
+                network_address=data.get("network_address") or "",
+                notes=data.get("notes") or "",
+                services=data.get("services") or (),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Asset %(tag)s registered.") % {"tag": asset.tag})
+        return HttpResponseRedirect(asset.get_absolute_url())
+
+
+class AssetUpdateView(LoginRequiredMixin, PermissionRequiredMixin, ScopedAssetMixin, FormView):
+    permission_required = "inventory.change_asset"
+    form_class = AssetForm
+    template_name = "inventory/asset_form.html"
+
+    def get_form_kwargs(self):
+        # The form works on its own copy, so the service can tell what changed.
+        copy = Asset.objects.get(pk=self.asset.pk)
+        return {**super().get_form_kwargs(), "user": self.request.user, "instance": copy}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "asset": self.asset}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        changes = {name: data.get(name) for name in services.EDITABLE_FIELDS if name in data}
+        for name in ("tag", "zone", "custodian", "network_address", "notes"):
+            changes[name] = changes.get(name) or ""
+        if not changes["tag"]:
+            changes.pop("tag")
+        try:
+            services.asset_update(
+                asset=self.asset,
+                by=self.request.user,
+                reason=data.get("reason") or "",
+                services=data.get("services"),
+                **changes,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Asset %(tag)s saved.") % {"tag": self.asset.tag})
+        return HttpResponseRedirect(self.asset.get_absolute_url())
+
+
+class AssetStatusView(LoginRequiredMixin, PermissionRequiredMixin, ScopedAssetMixin, FormView):
+    permission_required = "inventory.change_asset"
+    form_class = AssetStatusForm
+    template_name = "inventory/asset_status_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "asset": self.asset, "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "asset": self.asset}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.asset_change_status(
+                asset=self.asset,
+                by=self.request.user,
+                to_status=data["to_status"],
+                reason=data["reason"],
+                office=data.get("office"),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Asset %(tag)s is now “%(status)s”.")
+            % {"tag": self.asset.tag, "status": services.status_label(data["to_status"])},
+        )
+        return HttpResponseRedirect(self.asset.get_absolute_url())
+
+
+class OfficeListView(ListPageMixin):
+    table_class = OfficeTable
+    filterset_class = OfficeFilterSet
+    template_name = "inventory/office_list.html"
+
+    def get_queryset(self):
+        return selectors.office_queryset(user=self.request.user)
+
+
+class ScopedOfficeMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.office = selectors.office_get(user=request.user, pk=kwargs["pk"])
+            except Office.DoesNotExist as exc:
+                raise Http404(_("No such office in your scope.")) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+
+class OfficeDetailView(LoginRequiredMixin, ScopedOfficeMixin, TemplateView):
+    template_name = "inventory/office_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["office"] = self.office
+        context["devices"] = selectors.office_devices(office=self.office)
+        return context
+
+
+def _office_fields(data: dict) -> dict:
+    fields = {
+        name: data.get(name)
+        for name in services.OFFICE_EDITABLE_FIELDS
+        if name in data and name != "is_active"
+    }
+    for name in ("name_ru", "name_tg", "address", "phone", "connectivity_notes"):
+        fields[name] = fields.get(name) or ""
+    return fields
+
+
+class OfficeCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    permission_required = "inventory.add_office"
+    form_class = OfficeForm
+    template_name = "inventory/office_form.html"
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            office = services.office_create(
+                by=self.request.user, services=data.get("services") or (), **_office_fields(data)
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Office %(code)s created.") % {"code": office.code})
+        return HttpResponseRedirect(office.get_absolute_url())
+
+
+class OfficeUpdateView(LoginRequiredMixin, PermissionRequiredMixin, ScopedOfficeMixin, FormView):
+    permission_required = "inventory.change_office"
+    form_class = OfficeForm
+    template_name = "inventory/office_form.html"
+
+    def get_form_kwargs(self):
+        copy = Office.objects.get(pk=self.office.pk)
+        return {**super().get_form_kwargs(), "instance": copy}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "office": self.office}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.office_update(
+                office=self.office,
+                by=self.request.user,
+                reason=data.get("reason") or "",
+                services=data.get("services"),
+                is_active=data.get("is_active", True),
+                **_office_fields(data),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Office %(code)s saved.") % {"code": self.office.code})
+        return HttpResponseRedirect(self.office.get_absolute_url())

@@ -1,0 +1,19 @@
+import pytest
+
+from tests.factories import OfficeFactory, make_user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hash test passwords cheaply; production keeps Django's slow default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory()
+
+
+@pytest.fixture
+def logistics_user(db):
+    return make_user("logistics_officer", username="logistics")

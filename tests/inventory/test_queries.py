@@ -1,0 +1,101 @@
+"""Lists and pages run a fixed number of queries, whatever the number of rows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inventory import services
+from tests.factories import (
+    AssetModelFactory,
+    CategoryFactory,
+    CRServiceFactory,
+    DistrictFactory,
+    HandoverSetFactory,
+    ManufacturerFactory,
+    OfficeFactory,
+    RegionFactory,
+    make_asset,
+    make_user,
+)
+
+# Expected queries per page for a logistics officer. The count is the same with 1 row as with 50.
+EXPECTED = {
+    # session, user, roles, count, rows, 5 filter choices, 2 permission lookups for the menu
+    "asset_list": 12,
+    # the same, plus the check that the chosen region exists
+    "asset_list_filtered": 13,
+    # ... asset, services, history, history services, names of models/offices/sets/services
+    "asset_detail": 13,
+    "dashboard": 9,
+    "office_list": 9,
+    "office_detail": 9,
+}
+
+
+def _fill(n: int, user):
+    """Create n assets spread over offices, regions, models, sets and services, with history."""
+    regions = [RegionFactory(code=f"Q{i}") for i in range(3)]
+    offices = [OfficeFactory(district=DistrictFactory(region=regions[i % 3])) for i in range(5)]
+    categories = [CategoryFactory(code=code) for code in ("printer", "laptop")]
+    models = [
+        AssetModelFactory(
+            manufacturer=ManufacturerFactory(name=f"Maker {i}"),
+            name=f"Model {i}",
+            category=categories[i % 2],
+        )
+        for i in range(4)
+    ]
+    sets = [HandoverSetFactory() for _ in range(2)]
+    birth = CRServiceFactory()
+    assets = []
+    for i in range(n):
+        asset = make_asset(
+            by=user,
+            asset_model=models[i % 4],
+            office=offices[i % 5],
+            handover_set=sets[i % 2],
+            services=[birth],
+        )
+        assets.append(asset)
+    return assets, offices
+
+
+def _count(client, url, data=None):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, data or {})
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+def _pages(assets, offices):
+    asset = assets[0]
+    return {
+        "asset_list": (reverse("asset_list"), None),
+        "asset_list_filtered": (
+            reverse("asset_list"),
+            {"status": "deployed", "region": offices[0].region_id, "sort": "-serial"},
+        ),
+        "asset_detail": (reverse("asset_detail", args=[asset.pk]), None),
+        "dashboard": (reverse("dashboard"), None),
+        "office_list": (reverse("office_list"), None),
+        "office_detail": (reverse("office_detail", args=[offices[0].pk]), None),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [1, 50])
+@pytest.mark.parametrize("page", list(EXPECTED))
+def test_query_count_is_fixed(client, django_assert_num_queries, page, rows):
+    user = make_user("logistics_officer")
+    assets, offices = _fill(rows, user)
+    # Give the first asset a long history, so the detail page is tested with many entries.
+    for i in range(rows):
+        services.asset_update(asset=assets[0], by=user, notes=f"note {i}", reason=f"edit {i}")
+    client.force_login(user)
+    url, data = _pages(assets, offices)[page]
+    with django_assert_num_queries(EXPECTED[page]):
+        response = client.get(url, data or {})
+    assert response.status_code == 200
+    if page == "asset_list":
+        assert response.content.decode().count('<tr>') == min(rows, 50) + 1
