@@ -54,7 +54,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
             "(a long random string) when DEBUG is off."
         )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 
 # Host names this site answers to (comma separated).
 ALLOWED_HOSTS: list[str] = env_list(
@@ -186,12 +186,16 @@ SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
-SILENCED_SYSTEM_CHECKS: list[str] = [] if SECURE_HTTPS else [
-    "security.W004",
-    "security.W008",
-    "security.W012",
-    "security.W016",
-]
+SILENCED_SYSTEM_CHECKS: list[str] = (
+    []
+    if SECURE_HTTPS
+    else [
+        "security.W004",
+        "security.W008",
+        "security.W012",
+        "security.W016",
+    ]
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE: int = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)

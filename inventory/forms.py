@@ -59,7 +59,9 @@ class AssetForm(forms.ModelForm):
             "warranty_end": DateInput(),
             "services": forms.CheckboxSelectMultiple,
             "notes": forms.Textarea(attrs={"rows": 3}),
-            "serial": forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+            "serial": forms.TextInput(
+                attrs={"autocapitalize": "characters", "spellcheck": "false"}
+            ),
         }
         help_texts = {
             "tag": _("Leave empty to generate the next tag of the category, e.g. CR-LT-000123."),
@@ -80,7 +82,9 @@ class AssetForm(forms.ModelForm):
         else:
             del self.fields["reason"]
             self.fields["status"].choices = [
-                (value, label) for value, label in AssetStatus.choices if value in REGISTRATION_STATUSES
+                (value, label)
+                for value, label in AssetStatus.choices
+                if value in REGISTRATION_STATUSES
             ]
 
     def validate_unique(self) -> None:
@@ -137,9 +141,7 @@ class OfficeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = self.fields["district"].queryset.select_related(
-            "region"
-        )
+        self.fields["district"].queryset = self.fields["district"].queryset.select_related("region")
         if not self.instance.pk:
             del self.fields["reason"]
             del self.fields["is_active"]

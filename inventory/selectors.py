@@ -292,9 +292,9 @@ def office_queryset(*, user) -> QuerySet[Office]:
     """Return the offices the user may see, with their region, district and device count."""
     return scope_offices(
         user,
-        Office.objects.select_related("region", "district").annotate(
-            asset_count=Count("assets", filter=~Q(assets__status=AssetStatus.RETIRED))
-        ).order_by("region__sort_order", "name_en"),
+        Office.objects.select_related("region", "district")
+        .annotate(asset_count=Count("assets", filter=~Q(assets__status=AssetStatus.RETIRED)))
+        .order_by("region__sort_order", "name_en"),
     )
 
 

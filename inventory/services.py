@@ -266,9 +266,23 @@ def asset_register(
     _save_with_history(asset=asset, by=by, reason=reason or _("Registered"))
     service_list = list(services)
     if service_list:
-        asset._history_user = by
-        asset._change_reason = reason or _("Registered")
-        asset.services.set(service_list)
+        # One history entry for the registration: the services join the "created" record
+        # instead of making a second, "changed" one.
+        asset.skip_history_when_saving = True
+        try:
+            asset.services.set(service_list)
+        finally:
+            del asset.skip_history_when_saving
+        created = asset.history.only("history_id").latest()
+        link_model = type(created)._meta.get_field("historicalasset_services").related_model
+        link_model.objects.bulk_create(
+            [
+                link_model(
+                    id=row.id, history=created, asset_id=asset.pk, crservice_id=row.crservice_id
+                )
+                for row in Asset.services.through.objects.filter(asset=asset)
+            ]
+        )
     return asset
 
 

@@ -98,4 +98,4 @@ def test_query_count_is_fixed(client, django_assert_num_queries, page, rows):
         response = client.get(url, data or {})
     assert response.status_code == 200
     if page == "asset_list":
-        assert response.content.decode().count('<tr>') == min(rows, 50) + 1
+        assert response.content.decode().count("<tr>") == min(rows, 50) + 1

@@ -315,9 +315,3 @@ class TestDemoSetup:
         assert "demo-logistics-2024" in out.getvalue()
         logistics.refresh_from_db()
         assert logistics.check_password("demo-logistics-2024")
-
-
-@pytest.mark.django_db
-def test_zz_tmp_isolation():
-    assert Asset.objects.count() == 0
-    assert not get_user_model().objects.filter(username="admin").exists()

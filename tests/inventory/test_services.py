@@ -101,7 +101,11 @@ def _asset_in(status: str):
         AssetStatus.IN_STOCK: [],
         AssetStatus.IN_TRANSIT: [AssetStatus.IN_TRANSIT],
         AssetStatus.DEPLOYED: [AssetStatus.IN_TRANSIT, AssetStatus.DEPLOYED],
-        AssetStatus.IN_REPAIR: [AssetStatus.IN_TRANSIT, AssetStatus.DEPLOYED, AssetStatus.IN_REPAIR],
+        AssetStatus.IN_REPAIR: [
+            AssetStatus.IN_TRANSIT,
+            AssetStatus.DEPLOYED,
+            AssetStatus.IN_REPAIR,
+        ],
         AssetStatus.RETIRED: [AssetStatus.RETIRED],
         AssetStatus.LOST: [AssetStatus.LOST],
     }
@@ -191,9 +195,7 @@ def test_deployed_needs_an_office_and_registration_statuses_are_limited():
         services.asset_register(
             by=None, asset_model=AssetModelFactory(), serial="X1", status=AssetStatus.RETIRED
         )
-    assert error.value.message_dict["status"] == [
-        "A new asset cannot be registered as “Retired”."
-    ]
+    assert error.value.message_dict["status"] == ["A new asset cannot be registered as “Retired”."]
     with pytest.raises(ValidationError) as error:
         services.asset_register(
             by=None, asset_model=AssetModelFactory(), serial="X1", zone=Zone.FRONT_OFFICE
@@ -214,9 +216,9 @@ def test_network_address_accepts_ips_and_host_names(raw, stored):
 def test_network_address_refuses_nonsense(raw):
     with pytest.raises(ValidationError) as error:
         services.network_address_normalise(raw)
-    assert "is neither an IP address nor a host name" in error.value.message_dict[
-        "network_address"
-    ][0]
+    assert (
+        "is neither an IP address nor a host name" in error.value.message_dict["network_address"][0]
+    )
 
 
 @pytest.mark.django_db
@@ -279,3 +281,18 @@ def test_office_takes_its_region_from_its_district_and_codes_are_unique():
     services.office_update(office=office, by=None, district=other)
     office.refresh_from_db()
     assert office.region == other.region
+
+
+@pytest.mark.django_db
+def test_registration_is_one_history_entry_with_its_services():
+    from inventory.selectors import asset_history
+
+    birth = CRServiceFactory()
+    asset = make_asset(services=[birth])
+    assert asset.history.count() == 1
+    assert list(asset.services.all()) == [birth]
+    (entry,) = asset_history(asset=asset)
+    assert entry.kind == "created"
+    assert ("CR services supported", "Birth registration") in [
+        (c.label, c.new) for c in entry.changes
+    ]
