@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import Asset, Office
 
 _STATUS_CLASS = "badge status-{}"
+# Columns a 360 px phone can do without; the asset page shows them.
+_WIDE_ONLY = {"th": {"class": "wide-only"}, "td": {"class": "wide-only"}}
 
 
 class AssetTable(tables.Table):
@@ -21,6 +23,7 @@ class AssetTable(tables.Table):
         verbose_name=_("Category"),
         accessor="asset_model__category",
         order_by=("asset_model__category__sort_order", "tag"),
+        attrs=_WIDE_ONLY,
     )
     status = tables.Column(verbose_name=_("Status"))
     office = tables.Column(verbose_name=_("Office"), order_by=("office__name_en", "tag"))
@@ -28,9 +31,10 @@ class AssetTable(tables.Table):
         verbose_name=_("Region"),
         accessor="office__region",
         order_by=("office__region__sort_order", "office__name_en", "tag"),
+        attrs=_WIDE_ONLY,
     )
     handover_set = tables.Column(
-        verbose_name=_("Handover set"), order_by=("handover_set__code", "tag")
+        verbose_name=_("Handover set"), order_by=("handover_set__code", "tag"), attrs=_WIDE_ONLY
     )
 
     class Meta:
@@ -66,9 +70,11 @@ class AssetTable(tables.Table):
 class OfficeTable(tables.Table):
     code = tables.Column(verbose_name=_("Code"))
     name = tables.Column(verbose_name=_("Name"), accessor="name", order_by=("name_en",))
-    kind = tables.Column(verbose_name=_("Kind"))
+    kind = tables.Column(verbose_name=_("Kind"), attrs=_WIDE_ONLY)
     region = tables.Column(verbose_name=_("Region"), order_by=("region__sort_order", "name_en"))
-    district = tables.Column(verbose_name=_("District"), order_by=("district__name_en",))
+    district = tables.Column(
+        verbose_name=_("District"), order_by=("district__name_en",), attrs=_WIDE_ONLY
+    )
     asset_count = tables.Column(verbose_name=_("Devices"), attrs={"td": {"class": "num"}})
 
     class Meta:

@@ -17,3 +17,13 @@ def office(db):
 @pytest.fixture
 def logistics_user(db):
     return make_user("logistics_officer", username="logistics")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in English, whatever language an earlier request activated."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
