@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "simple_history",
     "inventory",
+    "deployments",
 ]
 
 MIDDLEWARE = [
@@ -215,3 +216,9 @@ LOGGING = {
 
 # Dates as dd.mm.yyyy in every language (config/formats/<lang>/formats.py).
 FORMAT_MODULE_PATH = ["config.formats"]
+
+# Spreadsheet imports: largest file accepted, in megabytes, and most data rows in one sheet.
+IMPORT_MAX_MB: int = env_int("IMPORT_MAX_MB", 20)
+IMPORT_MAX_ROWS: int = env_int("IMPORT_MAX_ROWS", 50_000)
+# Uploads above this size are spooled to disk rather than held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = _("Register")
+
+    def ready(self) -> None:
+        from inventory.resources import register_import_kinds
+
+        register_import_kinds()

@@ -148,3 +148,27 @@ class OfficeForm(forms.ModelForm):
 
     def validate_unique(self) -> None:
         """Leave uniqueness to the service, which compares codes as stored."""
+
+
+class ImportUploadForm(forms.Form):
+    """Choose a spreadsheet to preview."""
+
+    file = forms.FileField(
+        label=_("Spreadsheet (.xlsx or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_MB * 1024 * 1024
+        if upload.size > limit:
+            raise ValidationError(
+                _("The file is %(size)s MB; the largest accepted is %(limit)s MB."),
+                params={
+                    "size": f"{upload.size / 1024 / 1024:.1f}",
+                    "limit": settings.IMPORT_MAX_MB,
+                },
+            )
+        return upload

@@ -6,6 +6,7 @@ changes, and the ``reason`` given here becomes the history entry's reason.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import re
@@ -141,7 +142,7 @@ def allowed_next_statuses(status: str) -> list[str]:
     return [value for value in AssetStatus.values if value in allowed]
 
 
-def _place_check(*, status: str, office: Office | None, zone: str) -> None:
+def place_check(*, status: str, office: Office | None, zone: str) -> None:
     if status in STATUSES_AT_OFFICE and office is None:
         raise ValidationError(
             {
@@ -241,7 +242,7 @@ def asset_register(
         )
     if value is not None and value < 0:
         raise ValidationError({"value": _("The value cannot be negative.")})
-    _place_check(status=status, office=office, zone=zone)
+    place_check(status=status, office=office, zone=zone)
     network_address = network_address_normalise(network_address)
     _serial_unique_check(serial=serial)
     tag = tag_normalise(tag)
@@ -316,7 +317,7 @@ def asset_update(
         raise ValidationError({"value": _("The value cannot be negative.")})
     office = changes.get("office", asset.office)
     zone = changes.get("zone", asset.zone)
-    _place_check(status=asset.status, office=office, zone=zone)  # type: ignore[arg-type]
+    place_check(status=asset.status, office=office, zone=zone)  # type: ignore[arg-type]
 
     changed = [name for name, new in changes.items() if getattr(asset, name) != new]
     for name in changed:
@@ -355,7 +356,7 @@ def asset_change_status(
     new_zone = zone if zone is not None else locked.zone
     if office is not None and zone is None and office != locked.office:
         new_zone = ""
-    _place_check(status=to_status, office=new_office, zone=new_zone)
+    place_check(status=to_status, office=new_office, zone=new_zone)
     locked.status = to_status
     locked.office = new_office
     locked.zone = new_zone
@@ -471,3 +472,123 @@ def office_update(
     if services is not None:
         office.services.set(list(services))
     return office
+
+
+def _bulk_tags(assets: list[Asset]) -> None:
+    """Give every asset without a tag the next free tag of its category, in one pass."""
+    wanted: dict[int, list[Asset]] = {}
+    for asset in assets:
+        if not asset.tag:
+            wanted.setdefault(asset.asset_model.category_id, []).append(asset)
+    if not wanted:
+        return
+    taken = set(Asset.objects.filter(tag__startswith="CR-").values_list("tag", flat=True))
+    taken |= {asset.tag for asset in assets if asset.tag}
+    for category in Category.objects.select_for_update().filter(pk__in=list(wanted)):
+        number = category.last_tag_number
+        for asset in wanted[category.pk]:
+            while True:
+                number += 1
+                tag = TAG_FORMAT.format(prefix=category.tag_prefix, number=number)
+                if tag not in taken:
+                    break
+            asset.tag = tag
+            taken.add(tag)
+        Category.objects.filter(pk=category.pk).update(last_tag_number=number)
+
+
+@transaction.atomic
+def assets_create_bulk(
+    *, assets: list[Asset], by: AbstractBaseUser | None, reason: str, batch_size: int = 500
+) -> list[Asset]:
+    """Register many validated assets at once (imports), one history entry each.
+
+    The caller has checked every row (serials, tags, statuses, places); the database's
+    unique constraints still guard against a concurrent registration.
+    """
+    from simple_history.utils import bulk_create_with_history
+
+    _bulk_tags(assets)
+    for asset in assets:
+        asset.serial = serial_normalise(asset.serial)
+    return bulk_create_with_history(
+        assets,
+        Asset,
+        batch_size=batch_size,
+        default_user=by,
+        default_change_reason=reason,
+    )
+
+
+@transaction.atomic
+def assets_update_bulk(
+    *,
+    assets: list[Asset],
+    fields: list[str],
+    by: AbstractBaseUser | None,
+    reason: str,
+    batch_size: int = 500,
+) -> None:
+    """Save changes to many validated assets at once (imports), one history entry each."""
+    from django.utils import timezone
+    from simple_history.utils import bulk_update_with_history
+
+    now = timezone.now()
+    for asset in assets:
+        asset.updated_at = now
+    bulk_update_with_history(
+        assets,
+        Asset,
+        fields=[*fields, "updated_at"],
+        batch_size=batch_size,
+        default_user=by,
+        default_change_reason=reason,
+    )
+
+
+# Uploaded spreadsheets are kept between the preview and the confirmation, per user.
+IMPORT_UPLOAD_DIR = "imports"
+IMPORT_UPLOAD_MAX_AGE = dt.timedelta(hours=24)
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _import_upload_path(*, token: str, user: AbstractBaseUser) -> str:
+    if not _TOKEN.match(token or ""):
+        raise FileNotFoundError(token)
+    return f"{IMPORT_UPLOAD_DIR}/{user.pk}-{token}"
+
+
+def import_upload_keep(*, upload, user: AbstractBaseUser) -> str:
+    """Keep an uploaded file until it is confirmed; return its token. Old ones are removed."""
+    import uuid
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    if default_storage.exists(IMPORT_UPLOAD_DIR):
+        cutoff = timezone.now() - IMPORT_UPLOAD_MAX_AGE
+        for name in default_storage.listdir(IMPORT_UPLOAD_DIR)[1]:
+            path = f"{IMPORT_UPLOAD_DIR}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+    token = uuid.uuid4().hex
+    default_storage.save(_import_upload_path(token=token, user=user), upload)
+    return token
+
+
+def import_upload_open(*, token: str, user: AbstractBaseUser):
+    """Open a kept upload for reading; raise FileNotFoundError when it is gone."""
+    from django.core.files.storage import default_storage
+
+    path = _import_upload_path(token=token, user=user)
+    if not default_storage.exists(path):
+        raise FileNotFoundError(path)
+    return default_storage.open(path, "rb")
+
+
+def import_upload_discard(*, token: str, user: AbstractBaseUser) -> None:
+    """Remove a kept upload once it is imported or refused."""
+    from django.core.files.storage import default_storage
+
+    with contextlib.suppress(FileNotFoundError):
+        default_storage.delete(_import_upload_path(token=token, user=user))

@@ -1,4 +1,8 @@
-"""How register lists look: columns, links and sort keys. Cheap renderers, no template per cell."""
+"""How register lists look: columns, links and sort keys. Cheap renderers, no template per cell.
+
+Exports (inventory.exports) take the same columns. A ``render_<column>`` that returns markup has a
+``value_<column>`` giving the export its plain or typed value (Decimal, date, int).
+"""
 
 import django_tables2 as tables
 from django.urls import reverse
@@ -57,11 +61,17 @@ class AssetTable(tables.Table):
     def render_tag(self, value, record):
         return format_html('<a href="{}">{}</a>', reverse("asset_detail", args=[record.pk]), value)
 
+    def value_tag(self, value):
+        return value
+
     def render_asset_model(self, value):
         return f"{value.manufacturer.name} {value.name}"
 
     def render_status(self, value, record):
         return format_html('<span class="{}">{}</span>', _STATUS_CLASS.format(record.status), value)
+
+    def value_status(self, value):
+        return value  # the status's label, in the user's language
 
     def render_handover_set(self, value):
         return value.code
@@ -87,3 +97,6 @@ class OfficeTable(tables.Table):
 
     def render_name(self, value, record):
         return format_html('<a href="{}">{}</a>', reverse("office_detail", args=[record.pk]), value)
+
+    def value_name(self, value):
+        return value

@@ -13,4 +13,11 @@ urlpatterns = [
     path("offices/add/", views.OfficeCreateView.as_view(), name="office_add"),
     path("offices/<int:pk>/", views.OfficeDetailView.as_view(), name="office_detail"),
     path("offices/<int:pk>/edit/", views.OfficeUpdateView.as_view(), name="office_edit"),
+    path("import/", views.ImportIndexView.as_view(), name="import_index"),
+    path("import/<slug:kind>/", views.ImportView.as_view(), name="import"),
+    path(
+        "import/<slug:kind>/template.xlsx",
+        views.ImportTemplateView.as_view(),
+        name="import_template",
+    ),
 ]

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from inventory import selectors, services
+from inventory.exports import ListExportMixin
 from inventory.filtersets import AssetFilterSet, OfficeFilterSet
-from inventory.forms import AssetForm, AssetStatusForm, OfficeForm, add_service_errors
+from inventory.forms import (
+    AssetForm,
+    AssetStatusForm,
+    ImportUploadForm,
+    OfficeForm,
+    add_service_errors,
+)
+from inventory.importing import IMPORT_KINDS, import_run, import_template
 from inventory.models import Asset, Office
 from inventory.tables import AssetTable, OfficeTable
 
@@ -28,8 +37,11 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class ListPageMixin(LoginRequiredMixin, SingleTableMixin, FilterView):
-    """A filtered, sorted, paginated list whose rows follow the user's scope."""
+class ListPageMixin(LoginRequiredMixin, ListExportMixin, SingleTableMixin, FilterView):
+    """A filtered, sorted, paginated list whose rows follow the user's scope.
+
+    ``?_export=xlsx`` or ``?_export=csv`` answers with the same rows (all pages) and columns.
+    """
 
     def get_table_pagination(self, table):
         from django.conf import settings
@@ -269,3 +281,109 @@ class OfficeUpdateView(LoginRequiredMixin, PermissionRequiredMixin, ScopedOffice
             return self.form_invalid(form)
         messages.success(self.request, _("Office %(code)s saved.") % {"code": self.office.code})
         return HttpResponseRedirect(self.office.get_absolute_url())
+
+
+# Spreadsheet imports: upload → preview (nothing written) → confirm (all rows or none).
+
+
+def _import_kind(request, key: str):
+    kind = IMPORT_KINDS.get(key)
+    if kind is None:
+        raise Http404(_("No such kind of import."))
+    if not request.user.has_perm(kind.permission):
+        raise PermissionDenied
+    return kind
+
+
+class ImportIndexView(LoginRequiredMixin, TemplateView):
+    template_name = "inventory/import_index.html"
+
+    def get_context_data(self, **kwargs):
+        kinds = [k for k in IMPORT_KINDS.values() if self.request.user.has_perm(k.permission)]
+        if not kinds:
+            raise PermissionDenied
+        return {**super().get_context_data(**kwargs), "kinds": kinds}
+
+
+class ImportTemplateView(LoginRequiredMixin, View):
+    def get(self, request, kind):
+        import_kind = _import_kind(request, kind)
+        response = HttpResponse(
+            import_template(kind=import_kind),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="template-{kind}.xlsx"'
+        return response
+
+
+class ImportView(LoginRequiredMixin, View):
+    """Upload a file and see the preview; confirm writes it."""
+
+    template_name = "inventory/import.html"
+
+    def get(self, request, kind):
+        import_kind = _import_kind(request, kind)
+        return render(
+            request, self.template_name, {"kind": import_kind, "form": ImportUploadForm()}
+        )
+
+    def post(self, request, kind):
+        import_kind = _import_kind(request, kind)
+        if "token" in request.POST:
+            return self._confirm(request, import_kind)
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"kind": import_kind, "form": form})
+        upload = form.cleaned_data["file"]
+        token = services.import_upload_keep(upload=upload, user=request.user)
+        with services.import_upload_open(token=token, user=request.user) as handle:
+            report = import_run(
+                kind=import_kind, file=handle, filename=upload.name, user=request.user, dry_run=True
+            )
+        context = {"kind": import_kind, "report": report, "form": ImportUploadForm()}
+        if report.ok:
+            request.session.setdefault("imports", {})[token] = {
+                "kind": import_kind.key,
+                "filename": upload.name,
+            }
+            request.session.modified = True
+            context["token"] = token
+        else:
+            services.import_upload_discard(token=token, user=request.user)
+        return render(request, self.template_name, context)
+
+    def _confirm(self, request, import_kind):
+        token = request.POST["token"]
+        pending = request.session.get("imports", {}).get(token)
+        if not pending or pending["kind"] != import_kind.key:
+            messages.error(request, _("That preview has expired. Upload the file again."))
+            return redirect("import", kind=import_kind.key)
+        try:
+            with services.import_upload_open(token=token, user=request.user) as handle:
+                report = import_run(
+                    kind=import_kind,
+                    file=handle,
+                    filename=pending["filename"],
+                    user=request.user,
+                    dry_run=False,
+                )
+        except FileNotFoundError:
+            messages.error(request, _("That preview has expired. Upload the file again."))
+            return redirect("import", kind=import_kind.key)
+        if not report.ok:
+            # The register changed since the preview: nothing was written.
+            return render(
+                request,
+                self.template_name,
+                {"kind": import_kind, "report": report, "form": ImportUploadForm()},
+            )
+        services.import_upload_discard(token=token, user=request.user)
+        request.session["imports"].pop(token, None)
+        request.session.modified = True
+        totals = report.totals
+        messages.success(
+            request,
+            _("Imported %(file)s: %(new)s new, %(update)s updated, %(unchanged)s unchanged.")
+            % {"file": pending["filename"], **totals},
+        )
+        return redirect(import_kind.list_url_name)

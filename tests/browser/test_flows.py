@@ -1,0 +1,148 @@
+"""The flows a person does in the register, in a real browser (Debian's chromium).
+
+Log in, find a device by its serial, read its page on a phone, switch to Russian and register
+a device whose serial is already taken.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from inventory.models import Asset
+from tests.browser.conftest import CHROMIUM
+from tests.factories import AssetModelFactory, CategoryFactory, OfficeFactory, make_asset, make_user
+
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="chromium not installed at /usr/bin/chromium"
+    ),
+    pytest.mark.browser,
+    # Each test flushes the database; the role groups of the migrations come back from the
+    # copy serialised when the test database was created.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PASSWORD = "pass-for-tests-1"
+PHONE_WIDTH = 360
+
+
+@pytest.fixture
+def officer():
+    return make_user("logistics_officer", username="olga", first_name="Olga")
+
+
+def test_logging_in_through_the_form_opens_the_dashboard(page: Page, live_server, officer):
+    page.goto("/login/")
+    page.get_by_label("Username").fill("olga")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_a_logged_out_visit_to_the_assets_goes_to_the_login_page(page: Page, live_server):
+    page.goto("/assets/")
+
+    expect(page).to_have_url(f"{live_server.url}/login/?next=/assets/")
+    expect(page.get_by_label("Username")).to_be_visible()
+
+
+def test_an_exact_serial_in_the_header_search_opens_the_asset(page: Page, log_in, officer):
+    asset = make_asset(by=officer, serial="CNB7K42QX9")
+    make_asset(by=officer, serial="CNB7K42QX8")
+    log_in(page.context, officer)
+    page.goto("/")
+
+    page.get_by_label("Find a device by tag or serial").fill("CNB7K42QX9")
+    page.get_by_label("Find a device by tag or serial").press("Enter")
+
+    expect(page).to_have_url(re.compile(rf"/assets/{asset.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(asset.tag)
+    expect(page.locator("main")).to_contain_text("CNB7K42QX9")
+
+
+def test_a_partial_serial_lists_the_matches_and_the_tag_opens_the_asset(
+    page: Page, log_in, officer
+):
+    first = make_asset(by=officer, serial="VCF4410001")
+    second = make_asset(by=officer, serial="VCF4410002")
+    other = make_asset(by=officer, serial="PHB9990003")
+    log_in(page.context, officer)
+    page.goto("/")
+
+    page.get_by_label("Find a device by tag or serial").fill("vcf441")
+    page.get_by_label("Find a device by tag or serial").press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/assets/\?q=vcf441$"))
+    table = page.locator("table.table")
+    expect(table.get_by_role("link", name=first.tag, exact=True)).to_be_visible()
+    expect(table.get_by_role("link", name=second.tag, exact=True)).to_be_visible()
+    expect(table).not_to_contain_text(other.serial)
+
+    table.get_by_role("link", name=second.tag, exact=True).click()
+
+    expect(page).to_have_url(re.compile(rf"/assets/{second.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(second.tag)
+    expect(page.locator("main")).to_contain_text("VCF4410002")
+
+
+def test_switching_the_language_to_russian(page: Page, log_in, officer):
+    log_in(page.context, officer)
+    page.goto("/assets/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    page.locator("#language").select_option(label="Русский")  # submits on change
+
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page).to_have_url(re.compile(r"/assets/$"))
+    expect(page.get_by_role("navigation").get_by_role("link", name="Активы")).to_be_visible()
+
+
+@pytest.mark.browser_context_args(viewport={"width": PHONE_WIDTH, "height": 740})
+def test_the_asset_page_fits_a_360_px_phone(page: Page, log_in, officer):
+    category = CategoryFactory(code="printer", name_en="Multifunction printer")
+    asset_model = AssetModelFactory(
+        name="i-SENSYS MF445dw with duplex automatic document feeder", category=category
+    )
+    office = OfficeFactory(name_en="Jabbor Rasulov district civil registration office")
+    asset = make_asset(
+        by=officer,
+        asset_model=asset_model,
+        serial="XQD0123456789ABCDEF",
+        office=office,
+        custodian="Saodat Rahimova, head of the front office",
+        network_address="printer-jabbor-rasulov-front-office.cr.local",
+        notes="Delivered with two spare toner cartridges; the duplex unit is fitted.",
+    )
+    log_in(page.context, officer)
+
+    page.goto(asset.get_absolute_url())
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text(asset.tag)
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE_WIDTH + 2, (
+        f"the page is {scroll_width} px wide on a {PHONE_WIDTH} px screen"
+    )
+
+
+def test_registering_a_taken_serial_shows_the_error_next_to_the_serial(page: Page, log_in, officer):
+    existing = make_asset(by=officer, serial="5CD3481XYZ")
+    log_in(page.context, officer)
+    page.goto("/assets/add/")
+
+    page.get_by_label("Serial number").fill(" 5cd3481xyz ")
+    page.get_by_label("Model").select_option(label=str(existing.asset_model))
+    page.get_by_role("button", name="Save").click()
+
+    serial_field = page.locator(".field").filter(has=page.get_by_label("Serial number"))
+    expect(serial_field.locator(".field-errors")).to_have_text(
+        f"Serial number 5CD3481XYZ is already registered as asset {existing.tag}."
+    )
+    expect(page.get_by_label("Serial number")).to_be_visible()
+    assert Asset.objects.count() == 1
