@@ -67,6 +67,9 @@ PAGES = ("list", "filtered", "sorted", "search", "dashboard")
 
 def _configure_environment() -> None:
     """Set the environment config.settings reads, before Django is imported."""
+    # Python puts bench/ first on the path; a sibling script such as bench/import_export.py
+    # must not shadow the package of that name.
+    sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != BENCH_DIR]
     sys.path.insert(0, str(PROJECT_DIR))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ.setdefault("SECRET_KEY", "bench-insecure-key")

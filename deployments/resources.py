@@ -64,7 +64,7 @@ class DistributionPlanLineResource(RegisterResource):
         import_id_fields = ("handover_set", "office", "category")
         skip_unchanged = True
         report_skipped = True
-        skip_html_diff = True
+        skip_diff = True
         store_row_values = True
         clean_model_instances = False
 

@@ -231,7 +231,7 @@ class CellReader:
             }
             self.attname = field.attname
             self.display_name = f"get_{self.bits[-1]}_display"
-            self._own_display: dict[type, bool] = {}
+            self._display_kinds: dict[type, str | None] = {}
 
     def _resolve(self, current, bits: tuple[str, ...]):
         """Follow ``bits`` from ``current`` like Accessor.resolve; model steps go direct."""
@@ -253,35 +253,43 @@ class CellReader:
                 break
         return current
 
-    def _label(self, owner: Model):
-        """Return the choice label of ``owner``'s field, or the model's own get_FOO_display()."""
-        owner_class = type(owner)
-        own = self._own_display.get(owner_class)
-        if own is None:
+    def _display_kind(self, owner_class: type) -> str | None:
+        """Return how ``owner_class`` shows the field's label: "labels", "own" or None."""
+        kind = self._display_kinds.get(owner_class, "")
+        if kind == "":
             # Django puts a partialmethod there; a model may define its own instead.
             declared = inspect.getattr_static(owner_class, self.display_name, None)
-            own = not isinstance(declared, partialmethod)
-            self._own_display[owner_class] = own
-        if own:
-            return getattr(owner, self.display_name)()
-        raw = getattr(owner, self.attname)
-        try:
-            return self.labels.get(raw, raw)
-        except TypeError:  # an unhashable value
-            return self.labels.get(make_hashable(raw), raw)
+            if declared is None:
+                kind = None
+            else:
+                kind = "labels" if isinstance(declared, partialmethod) else "own"
+            self._display_kinds[owner_class] = kind
+        return kind
 
     def read(self, record, row: BoundRow):
         if self.by_bound_row or not isinstance(record, Model):
             return row.get_cell_value(self.name)
-        value = None
-        try:
-            owner = self._resolve(record, self.bits[:-1]) if self.labels is not None else None
-            if self.labels is not None and isinstance(owner, Model):
-                value = self._label(owner)
-            else:
+        kind = None
+        if self.labels is not None:
+            try:
+                owner = self._resolve(record, self.bits[:-1])
+            except Exception:  # as Accessor.penultimate(quiet=True)
+                owner = None
+            if isinstance(owner, Model):
+                kind = self._display_kind(type(owner))
+        if kind == "labels":
+            raw = getattr(owner, self.attname)
+            try:
+                value = self.labels.get(raw, raw)
+            except TypeError:  # an unhashable value
+                value = self.labels.get(make_hashable(raw), raw)
+        elif kind == "own":
+            value = getattr(owner, self.display_name)()
+        else:
+            try:
                 value = self._resolve(record, self.bits)
-        except Exception:  # as BoundRow: a link that cannot be followed is an empty cell
-            value = None
+            except Exception:  # as BoundRow: a link that cannot be followed is an empty cell
+                value = None
         if value in self.empty_values:
             return None
         if self.function is None:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.access import scope_offices, scope_regions
 from inventory.choices import AssetStatus, OfficeKind, Zone
-from inventory.models import Asset, Category, CRService, HandoverSet, Office, Region
+from inventory.models import Asset, AssetModel, Category, CRService, HandoverSet, Office, Region
 
 
 def _offices(request):
@@ -27,7 +27,10 @@ class AssetFilterSet(django_filters.FilterSet):
     category = django_filters.ModelChoiceFilter(
         label=_("Category"), field_name="asset_model__category", queryset=Category.objects.all()
     )
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=AssetStatus.choices)
+    # No join here can repeat a row, so no DISTINCT (which would slow every filtered page).
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=AssetStatus.choices, distinct=False
+    )
     region = django_filters.ModelChoiceFilter(
         label=_("Region"), field_name="office__region", queryset=_regions
     )
@@ -60,11 +63,14 @@ class AssetFilterSet(django_filters.FilterSet):
         text = serial_normalise(value)
         if not text:
             return queryset
+        # Models are few: find them first, so the asset table is scanned once, without joins.
+        model_ids = list(
+            AssetModel.objects.filter(
+                Q(name__icontains=value.strip()) | Q(manufacturer__name__icontains=value.strip())
+            ).values_list("pk", flat=True)
+        )
         return queryset.filter(
-            Q(tag__icontains=text)
-            | Q(serial__icontains=text)
-            | Q(asset_model__name__icontains=value.strip())
-            | Q(asset_model__manufacturer__name__icontains=value.strip())
+            Q(tag__icontains=text) | Q(serial__icontains=text) | Q(asset_model_id__in=model_ids)
         )
 
     def filter_warranty(self, queryset, name, value):

@@ -237,6 +237,8 @@ class RegisterResource(resources.ModelResource):
         self.reason = _("Imported from %(file)s") % {"file": filename} if filename else ""
         self.row_changes: dict[int, list[Change]] = {}
         self._seen: dict[str, int] = {}
+        self._snapshots: dict[int, dict[str, tuple[object, object]]] = {}
+        self._attnames: dict[str, str] = {}
 
     class Meta:
         abstract = True
@@ -261,20 +263,41 @@ class RegisterResource(resources.ModelResource):
     def row_identity(self, row: dict) -> str:
         return parse_text(row.get(self.key_field))
 
+    def get_or_init_instance(self, instance_loader, row):
+        """Load the row's instance and note what it held, to tell changed rows from the rest."""
+        instance, new = super().get_or_init_instance(instance_loader, row)
+        if not new:
+            self._snapshots[id(instance)] = {
+                f.attribute: (self._raw(instance, f.attribute), getattr(instance, f.attribute))
+                for f in self.get_import_fields()
+                if f.attribute and f.column_name in row
+            }
+        return instance, new
+
+    def _raw(self, instance, attribute: str):
+        return getattr(instance, self._attnames.setdefault(attribute, self._attname(attribute)))
+
+    def _attname(self, attribute: str) -> str:
+        return self._meta.model._meta.get_field(attribute).attname
+
     def skip_row(self, instance, original, row, import_validation_errors=None):
         """Skip unchanged rows, and remember what changes in the others for the report."""
         if import_validation_errors:
             return False
-        if original is None or original.pk is None:
+        snapshot = self._snapshots.pop(id(instance), None)
+        if snapshot is None:
             return False
         changes = []
-        for field in self.get_import_fields():
-            if field.column_name not in row or field.column_name == ROW_NUMBER:
-                continue
-            old, new = field.get_value(original), field.get_value(instance)
-            if old != new:
-                label = self.column_label(field.column_name)
-                changes.append(Change(label, _display(old), _display(new)))
+        for attribute, (raw, shown) in snapshot.items():
+            if self._raw(instance, attribute) != raw:
+                field = self.fields[attribute]
+                changes.append(
+                    Change(
+                        self.column_label(field.column_name),
+                        _display(field.widget.render(shown) if shown is not None else None),
+                        _display(field.widget.render(getattr(instance, attribute))),
+                    )
+                )
         if changes:
             self.row_changes[row[ROW_NUMBER]] = changes
             return False
@@ -359,7 +382,7 @@ class AssetResource(RegisterResource):
         import_id_fields = ("serial",)
         skip_unchanged = True
         report_skipped = True
-        skip_html_diff = True
+        skip_diff = True
         store_row_values = True
         use_bulk = True
         batch_size = None
@@ -380,7 +403,9 @@ class AssetResource(RegisterResource):
     def before_import(self, dataset, **kwargs):
         self._by_serial = {
             asset.serial: asset
-            for asset in Asset.objects.select_related("asset_model__category", "office")
+            for asset in Asset.objects.select_related(
+                "asset_model__category", "asset_model__manufacturer", "office", "handover_set"
+            )
         }
         self._tags = {asset.tag: serial for serial, asset in self._by_serial.items()}
         # Rows change the cached instances in place; keep what the register said before.
@@ -624,7 +649,7 @@ class OfficeResource(RegisterResource):
         import_id_fields = ("code",)
         skip_unchanged = True
         report_skipped = True
-        skip_html_diff = True
+        skip_diff = True
         store_row_values = True
         clean_model_instances = False
 
@@ -692,7 +717,7 @@ class AssetModelResource(RegisterResource):
         import_id_fields = ("manufacturer", "name")
         skip_unchanged = True
         report_skipped = True
-        skip_html_diff = True
+        skip_diff = True
         store_row_values = True
         clean_model_instances = False
 

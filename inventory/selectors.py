@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -243,13 +243,21 @@ def dashboard_figures(*, user) -> Dashboard:
             quantity=Sum("declared_quantity"), value=Sum("declared_value")
         )
     }
-    registered = {
-        row["asset_model__category"]: row
-        for row in Asset.objects.filter(handover_set__isnull=False)
-        .values("asset_model__category")
+    # Grouped on the asset table alone (by model, then models to categories in Python):
+    # a join per row costs more than the whole grouping on a large register.
+    model_category = dict(AssetModel.objects.values_list("pk", "category"))
+    registered: dict[int, dict[str, object]] = defaultdict(
+        lambda: {"quantity": 0, "value": Decimal("0")}
+    )
+    for model_id, quantity, value in (
+        Asset.objects.filter(handover_set__isnull=False)
+        .values_list("asset_model")
         .annotate(quantity=Count("id"), value=Sum("value"))
         .order_by()
-    }
+    ):
+        line = registered[model_category[model_id]]
+        line["quantity"] += quantity
+        line["value"] += value or Decimal("0")
     lines = []
     for category in Category.objects.all():
         d = declared.get(category.pk, {})
@@ -266,12 +274,21 @@ def dashboard_figures(*, user) -> Dashboard:
             )
         )
 
-    visible = scope_assets(user, Asset.objects.all())
-    status_counts = dict(visible.values_list("status").annotate(n=Count("id")).order_by())
+    # One pass over the user's assets by (status, office); offices map to regions in Python.
+    office_region = dict(Office.objects.values_list("pk", "region"))
+    status_counts: Counter[str] = Counter()
+    region_counts: Counter[int | None] = Counter()
+    for status, office_id, n in (
+        scope_assets(user, Asset.objects.all())
+        .values_list("status", "office")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        status_counts[status] += n
+        region_counts[office_region.get(office_id)] += n
     by_status = _count_lines(
         [(s.value, str(s.label), status_counts.get(s.value, 0)) for s in AssetStatus]
     )
-    region_counts = dict(visible.values_list("office__region").annotate(n=Count("id")).order_by())
     regions = scope_regions(user, Region.objects.all())
     region_rows = [(str(r.pk), r.name, region_counts.get(r.pk, 0)) for r in regions]
     if region_counts.get(None):

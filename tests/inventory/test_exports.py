@@ -409,28 +409,56 @@ def test_integers_stay_numbers(officer_client):
 # --- the fast cell reader gives what django-tables2 gives ------------------------------------
 
 
+class ParityTable(AssetRegisterTable):
+    """Accessors of every kind the reader handles: choices across a link, callables, properties."""
+
+    zone = tables.Column()  # choices, blank for some
+    office_kind = tables.Column(accessor="office__kind")  # choices behind a nullable link
+    url = tables.Column(accessor="get_absolute_url")  # a method, called
+    category_name = tables.Column(accessor="asset_model__category__name")  # a property
+    missing = tables.Column(accessor="office__no_such_attribute")  # an empty cell
+    both = tables.Column(accessor="serial", empty_values=())
+
+    class Meta(AssetRegisterTable.Meta):
+        sequence = (*AssetRegisterTable.Meta.sequence, "...")
+
+    def value_both(self, value, record, bound_row):
+        return f"{record.tag}/{value}/{bound_row.record.pk}"
+
+
 def test_cell_reader_matches_bound_row(officer):
     from django_tables2.rows import BoundRow
 
-    assets = [
-        make_asset(value=Decimal("10.00"), warranty_end=dt.date(2027, 1, 1), custodian="A"),
-        make_asset(status=AssetStatus.IN_STOCK, handover_set=HandoverSetFactory()),
-        make_asset(status=AssetStatus.IN_STOCK),
-    ]
     from inventory.selectors import asset_queryset, office_queryset
 
+    deployed = make_asset(
+        value=Decimal("10.00"), warranty_end=dt.date(2027, 1, 1), zone="front_office"
+    )
+    make_asset(status=AssetStatus.IN_STOCK, handover_set=HandoverSetFactory())
+    make_asset(status=AssetStatus.IN_STOCK)
     for table in (
-        AssetRegisterTable(asset_queryset(user=officer)),
+        ParityTable(asset_queryset(user=officer)),
         OfficeTable(office_queryset(user=officer)),
     ):
         readers = [CellReader(table, column.name, table.data.model) for column in table.columns]
         records = list(table.data.data)
-        assert len(records) == len(assets) or table.__class__ is OfficeTable
+        assert records
         for record in records:
             row = BoundRow(record, table=table)
             assert [reader.read(record, row) for reader in readers] == [
                 row.get_cell_value(column.name) for column in table.columns
             ]
+    table = ParityTable(asset_queryset(user=officer).filter(pk=deployed.pk))
+    record = table.data.data.get()
+    row = BoundRow(record, table=table)
+    cells = {c.name: CellReader(table, c.name, Asset).read(record, row) for c in table.columns}
+    assert cells["zone"] == "Front office"
+    assert cells["office_kind"] == "District CR office"
+    assert cells["url"] == deployed.get_absolute_url()
+    assert cells["category_name"] == "Printer"
+    assert cells["missing"] is None
+    assert cells["both"] == f"{deployed.tag}/{deployed.serial}/{deployed.pk}"
+    assert cells["value"] == Decimal("10.00")
 
 
 # --- scope and language ----------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_updates_show_their_changes_and_follow_the_lifecycle(catalogue):
     assert preview.rows[0].outcome == "update"
     assert {(c.column, c.old, c.new) for c in preview.rows[0].changes} == {
         ("Value (USD)", "1.00", "99.90"),
-        ("Status", "deployed", "in_repair"),
+        ("Status", "Deployed", "In repair"),
     }
     assert preview.rows[1].errors[0].message == "An asset cannot go from “Retired” to “Deployed”."
     fixed = xlsx([["Serial number", "Value (USD)", "Status"], ["UPD-1", "99.90", "In repair"]])

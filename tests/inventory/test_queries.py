@@ -27,7 +27,7 @@ EXPECTED = {
     "asset_list_filtered": 13,
     # ... asset, services, history, history services, names of models/offices/sets/services
     "asset_detail": 13,
-    "dashboard": 11,
+    "dashboard": 12,
     "office_list": 9,
     "office_detail": 9,
 }
