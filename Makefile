@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages setup demo bench clean help
+.PHONY: run test lint format messages translations setup demo bench clean help
 
 help:
 	@echo "make run    - set up everything and serve the demo on http://$(HOST):$(PORT)"
@@ -43,6 +43,12 @@ test: setup
 	@if [ -x /usr/bin/chromium ]; then echo "Browser tests: using /usr/bin/chromium."; \
 	else echo "Browser tests SKIPPED: /usr/bin/chromium is missing (apt-get install -y chromium)."; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Extract new interface strings into locale/ru and locale/tg (needs GNU gettext), then
+# translate the empty entries; `make test` and `make run` compile them.
+translations: $(STAMP)
+	DEBUG=1 $(BIN)/python manage.py makemessages -l ru -l tg --no-obsolete \
+		--ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

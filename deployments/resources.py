@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from import_export import fields, widgets
 
 from deployments.models import DistributionPlanLine
@@ -41,17 +41,17 @@ class DistributionPlanLineResource(RegisterResource):
     handover_set = fields.Field(
         attribute="handover_set",
         column_name="handover_set",
-        widget=LookupWidget(load=handover_set_index, what=_lazy("handover set")),
+        widget=LookupWidget(load=handover_set_index, what=gettext_lazy("handover set")),
     )
     office = fields.Field(
         attribute="office",
         column_name="office",
-        widget=LookupWidget(load=office_index, what=_lazy("office")),
+        widget=LookupWidget(load=office_index, what=gettext_lazy("office")),
     )
     category = fields.Field(
         attribute="category",
         column_name="category",
-        widget=LookupWidget(load=category_index, what=_lazy("category")),
+        widget=LookupWidget(load=category_index, what=gettext_lazy("category")),
     )
     planned_quantity = fields.Field(
         attribute="planned_quantity", column_name="planned_quantity", widget=QuantityWidget()
@@ -110,18 +110,18 @@ class DistributionPlanLineResource(RegisterResource):
 PLAN_LINE_COLUMNS = (
     column(
         "handover_set",
-        _lazy("Handover set"),
+        gettext_lazy("Handover set"),
         "Set",
         "Комплект",
         "Комплект передачи",
         "Маҷмӯи супоришӣ",
         required=True,
     ),
-    column("office", _lazy("Office"), "Office code", "Отдел", "Шуъба", required=True),
-    column("category", _lazy("Category"), "Type", "Тип", "Категория", "Навъ", required=True),
+    column("office", gettext_lazy("Office"), "Office code", "Отдел", "Шуъба", required=True),
+    column("category", gettext_lazy("Category"), "Type", "Тип", "Категория", "Навъ", required=True),
     column(
         "planned_quantity",
-        _lazy("Planned quantity"),
+        gettext_lazy("Planned quantity"),
         "Quantity",
         "Qty",
         "Количество",
@@ -129,7 +129,7 @@ PLAN_LINE_COLUMNS = (
         "Миқдор",
         required=True,
     ),
-    column("notes", _lazy("Notes"), "Примечание", "Эзоҳ"),
+    column("notes", gettext_lazy("Notes"), "Примечание", "Эзоҳ"),
 )
 
 
@@ -138,7 +138,7 @@ def register_import_kinds() -> None:
     import_kind_register(
         ImportKind(
             key="plan_lines",
-            label=_lazy("Distribution plan lines"),
+            label=gettext_lazy("Distribution plan lines"),
             columns=PLAN_LINE_COLUMNS,
             resource_factory=DistributionPlanLineResource,
             permission="deployments.add_distributionplanline",

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partialmethod
 from itertools import chain, islice
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone, translation
@@ -186,6 +188,22 @@ def export_records(table) -> Iterator[Any]:
     return iter(data)
 
 
+def _is_field_path(model: type[Model], bits: Sequence[str]) -> bool:
+    """Return whether ``bits`` walks ``model``'s concrete fields and forward links only."""
+    for index, bit in enumerate(bits):
+        try:
+            field = model._meta.get_field(bit)
+        except FieldDoesNotExist:
+            return False
+        if not field.concrete or field.many_to_many:
+            return False
+        if field.is_relation:
+            model = field.related_model
+        elif index != len(bits) - 1:
+            return False
+    return True
+
+
 class CellReader:
     """Read one column's export value from a record, as ``BoundRow.get_cell_value`` does.
 
@@ -232,6 +250,14 @@ class CellReader:
             self.attname = field.attname
             self.display_name = f"get_{self.bits[-1]}_display"
             self._display_kinds: dict[type, str | None] = {}
+        # Where every step is a concrete field (no method or property to call), one attrgetter
+        # follows the path; a link that is None on the way raises, and gives an empty cell.
+        path = self.bits[:-1] if self.labels is not None else self.bits
+        self.getter = (
+            attrgetter(".".join(path))
+            if not self.by_bound_row and path and _is_field_path(model, path)
+            else None
+        )
 
     def _resolve(self, current, bits: tuple[str, ...]):
         """Follow ``bits`` from ``current`` like Accessor.resolve; model steps go direct."""
@@ -267,12 +293,15 @@ class CellReader:
         return kind
 
     def read(self, record, row: BoundRow):
+        """Return the column's value for ``record``, whose ``BoundRow`` is ``row``."""
         if self.by_bound_row or not isinstance(record, Model):
             return row.get_cell_value(self.name)
         kind = None
         if self.labels is not None:
             try:
-                owner = self._resolve(record, self.bits[:-1])
+                owner = (
+                    self.getter(record) if self.getter else self._resolve(record, self.bits[:-1])
+                )
             except Exception:  # as Accessor.penultimate(quiet=True)
                 owner = None
             if isinstance(owner, Model):
@@ -287,7 +316,7 @@ class CellReader:
             value = getattr(owner, self.display_name)()
         else:
             try:
-                value = self._resolve(record, self.bits)
+                value = self.getter(record) if self.getter else self._resolve(record, self.bits)
             except Exception:  # as BoundRow: a link that cannot be followed is an empty cell
                 value = None
         if value in self.empty_values:
@@ -440,7 +469,8 @@ def xlsx_write(
 ) -> int:
     """Write a workbook to ``file``: title row, bold frozen header, auto-filter, typed cells.
 
-    openpyxl's write-only mode keeps memory flat (only its table of distinct strings grows).
+    openpyxl's write-only mode keeps memory flat: rows go to disk as they come, and openpyxl
+    3.1 writes text inline, so no table of strings grows either.
     Return the number of data rows written.
     """
     workbook = Workbook(write_only=True)

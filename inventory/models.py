@@ -411,7 +411,13 @@ class Asset(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(serial=""), name="asset_serial_not_empty"),
         ]
-        indexes = [models.Index(fields=["office", "status"], name="asset_office_status")]
+        indexes = [
+            models.Index(fields=["office", "status"], name="asset_office_status"),
+            # Covers the dashboard's declared-versus-registered sums without reading the table.
+            models.Index(
+                fields=["asset_model", "handover_set", "value"], name="asset_model_set_value"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tag} ({self.serial})"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
 from inventory import services
@@ -327,30 +327,30 @@ class AssetResource(RegisterResource):
     asset_model = fields.Field(
         attribute="asset_model",
         column_name="asset_model",
-        widget=LookupWidget(load=asset_model_index, what=_lazy("model")),
+        widget=LookupWidget(load=asset_model_index, what=gettext_lazy("model")),
     )
     category = fields.Field(
         attribute=None,
         column_name="category",
-        widget=LookupWidget(load=category_index, what=_lazy("category")),
+        widget=LookupWidget(load=category_index, what=gettext_lazy("category")),
     )
     status = fields.Field(
         attribute="status",
         column_name="status",
-        widget=ChoiceWidget(AssetStatus, what=_lazy("status")),
+        widget=ChoiceWidget(AssetStatus, what=gettext_lazy("status")),
     )
     office = fields.Field(
         attribute="office",
         column_name="office",
-        widget=LookupWidget(load=office_index, what=_lazy("office")),
+        widget=LookupWidget(load=office_index, what=gettext_lazy("office")),
     )
     zone = fields.Field(
-        attribute="zone", column_name="zone", widget=ChoiceWidget(Zone, what=_lazy("zone"))
+        attribute="zone", column_name="zone", widget=ChoiceWidget(Zone, what=gettext_lazy("zone"))
     )
     handover_set = fields.Field(
         attribute="handover_set",
         column_name="handover_set",
-        widget=LookupWidget(load=handover_set_index, what=_lazy("handover set")),
+        widget=LookupWidget(load=handover_set_index, what=gettext_lazy("handover set")),
     )
     value = fields.Field(attribute="value", column_name="value", widget=DecimalWidget())
     warranty_end = fields.Field(
@@ -536,7 +536,7 @@ def _asset_choices():
 ASSET_COLUMNS = (
     column(
         "serial",
-        _lazy("Serial number"),
+        gettext_lazy("Serial number"),
         "Serial",
         "Serial No",
         "Serial No.",
@@ -550,10 +550,12 @@ ASSET_COLUMNS = (
         "Рақами серияви",
         required=True,
     ),
-    column("tag", _lazy("Asset tag"), "Tag", "Инвентарный номер", "Инв. №", "Рақами инвентарӣ"),
+    column(
+        "tag", gettext_lazy("Asset tag"), "Tag", "Инвентарный номер", "Инв. №", "Рақами инвентарӣ"
+    ),
     column(
         "asset_model",
-        _lazy("Model"),
+        gettext_lazy("Model"),
         "Model",
         "Device model",
         "Модель",
@@ -561,13 +563,13 @@ ASSET_COLUMNS = (
         "Наименование",
         "Модел",
     ),
-    column("category", _lazy("Category"), "Type", "Тип", "Категория", "Навъ"),
-    column("status", _lazy("Status"), "Статус", "Состояние", "Ҳолат"),
-    column("office", _lazy("Office"), "Office code", "Отдел", "Офис", "Шуъба"),
-    column("zone", _lazy("Zone"), "Зона", "Бахш"),
+    column("category", gettext_lazy("Category"), "Type", "Тип", "Категория", "Навъ"),
+    column("status", gettext_lazy("Status"), "Статус", "Состояние", "Ҳолат"),
+    column("office", gettext_lazy("Office"), "Office code", "Отдел", "Офис", "Шуъба"),
+    column("zone", gettext_lazy("Zone"), "Зона", "Бахш"),
     column(
         "handover_set",
-        _lazy("Handover set"),
+        gettext_lazy("Handover set"),
         "Set",
         "Комплект",
         "Комплект передачи",
@@ -575,7 +577,7 @@ ASSET_COLUMNS = (
     ),
     column(
         "value",
-        _lazy("Value (USD)"),
+        gettext_lazy("Value (USD)"),
         "Value",
         "Price",
         "Unit price",
@@ -587,7 +589,7 @@ ASSET_COLUMNS = (
     ),
     column(
         "warranty_end",
-        _lazy("Warranty end"),
+        gettext_lazy("Warranty end"),
         "Warranty",
         "Warranty until",
         "Гарантия до",
@@ -595,17 +597,17 @@ ASSET_COLUMNS = (
         "Гарантия",
         "Кафолат то",
     ),
-    column("custodian", _lazy("Custodian"), "Ответственный", "Шахси масъул"),
+    column("custodian", gettext_lazy("Custodian"), "Ответственный", "Шахси масъул"),
     column(
         "network_address",
-        _lazy("Network address"),
+        gettext_lazy("Network address"),
         "IP",
         "IP address",
         "IP-адрес",
         "Сетевой адрес",
         "Суроғаи шабака",
     ),
-    column("notes", _lazy("Notes"), "Comment", "Примечание", "Комментарий", "Эзоҳ"),
+    column("notes", gettext_lazy("Notes"), "Comment", "Примечание", "Комментарий", "Эзоҳ"),
 )
 
 
@@ -615,12 +617,14 @@ class OfficeResource(RegisterResource):
 
     code = fields.Field(attribute="code", column_name="code", widget=TagWidget())
     kind = fields.Field(
-        attribute="kind", column_name="kind", widget=ChoiceWidget(OfficeKind, what=_lazy("kind"))
+        attribute="kind",
+        column_name="kind",
+        widget=ChoiceWidget(OfficeKind, what=gettext_lazy("kind")),
     )
     district = fields.Field(
         attribute="district",
         column_name="district",
-        widget=LookupWidget(load=district_index, what=_lazy("district")),
+        widget=LookupWidget(load=district_index, what=gettext_lazy("district")),
     )
     name_en = fields.Field(attribute="name_en", column_name="name_en", widget=TextWidget())
     name_ru = fields.Field(attribute="name_ru", column_name="name_ru", widget=TextWidget())
@@ -681,16 +685,16 @@ class OfficeResource(RegisterResource):
 
 
 OFFICE_COLUMNS = (
-    column("code", _lazy("Code"), "Office code", "Код", "Код отдела", "Рамз", required=True),
-    column("kind", _lazy("Kind"), "Type", "Тип", "Вид", "Навъ"),
-    column("district", _lazy("District"), "City", "Район", "Город", "Ноҳия", "Шаҳр"),
-    column("name_en", _lazy("name (English)"), "Name", "Name EN", "Название (англ.)"),
-    column("name_ru", _lazy("name (Russian)"), "Name RU", "Название", "Название (рус.)"),
-    column("name_tg", _lazy("name (Tajik)"), "Name TG", "Название (тадж.)", "Ном"),
-    column("address", _lazy("Address"), "Адрес", "Суроға"),
-    column("latitude", _lazy("Latitude"), "Lat", "Широта", "Арзи ҷуғрофӣ"),
-    column("longitude", _lazy("Longitude"), "Lon", "Lng", "Долгота", "Тӯли ҷуғрофӣ"),
-    column("phone", _lazy("Phone"), "Телефон"),
+    column("code", gettext_lazy("Code"), "Office code", "Код", "Код отдела", "Рамз", required=True),
+    column("kind", gettext_lazy("Kind"), "Type", "Тип", "Вид", "Навъ"),
+    column("district", gettext_lazy("District"), "City", "Район", "Город", "Ноҳия", "Шаҳр"),
+    column("name_en", gettext_lazy("name (English)"), "Name", "Name EN", "Название (англ.)"),
+    column("name_ru", gettext_lazy("name (Russian)"), "Name RU", "Название", "Название (рус.)"),
+    column("name_tg", gettext_lazy("name (Tajik)"), "Name TG", "Название (тадж.)", "Ном"),
+    column("address", gettext_lazy("Address"), "Адрес", "Суроға"),
+    column("latitude", gettext_lazy("Latitude"), "Lat", "Широта", "Арзи ҷуғрофӣ"),
+    column("longitude", gettext_lazy("Longitude"), "Lon", "Lng", "Долгота", "Тӯли ҷуғрофӣ"),
+    column("phone", gettext_lazy("Phone"), "Телефон"),
 )
 
 
@@ -705,7 +709,7 @@ class AssetModelResource(RegisterResource):
     category = fields.Field(
         attribute="category",
         column_name="category",
-        widget=LookupWidget(load=category_index, what=_lazy("category")),
+        widget=LookupWidget(load=category_index, what=gettext_lazy("category")),
     )
     part_number = fields.Field(
         attribute="part_number", column_name="part_number", widget=TextWidget()
@@ -773,7 +777,7 @@ class AssetModelResource(RegisterResource):
 ASSET_MODEL_COLUMNS = (
     column(
         "manufacturer",
-        _lazy("Manufacturer"),
+        gettext_lazy("Manufacturer"),
         "Make",
         "Brand",
         "Vendor",
@@ -782,9 +786,9 @@ ASSET_MODEL_COLUMNS = (
         "Истеҳсолкунанда",
         required=True,
     ),
-    column("name", _lazy("Model"), "Model name", "Модель", "Модел", required=True),
-    column("category", _lazy("Category"), "Type", "Тип", "Категория", "Навъ", required=True),
-    column("part_number", _lazy("Part number"), "P/N", "PN", "Артикул", "Парт-номер"),
+    column("name", gettext_lazy("Model"), "Model name", "Модель", "Модел", required=True),
+    column("category", gettext_lazy("Category"), "Type", "Тип", "Категория", "Навъ", required=True),
+    column("part_number", gettext_lazy("Part number"), "P/N", "PN", "Артикул", "Парт-номер"),
 )
 
 
@@ -793,7 +797,7 @@ def register_import_kinds() -> None:
     import_kind_register(
         ImportKind(
             key="assets",
-            label=_lazy("Assets"),
+            label=gettext_lazy("Assets"),
             columns=ASSET_COLUMNS,
             resource_factory=AssetResource,
             permission="inventory.add_asset",
@@ -819,7 +823,7 @@ def register_import_kinds() -> None:
     import_kind_register(
         ImportKind(
             key="offices",
-            label=_lazy("Offices"),
+            label=gettext_lazy("Offices"),
             columns=OFFICE_COLUMNS,
             resource_factory=OfficeResource,
             permission="inventory.add_office",
@@ -845,7 +849,7 @@ def register_import_kinds() -> None:
     import_kind_register(
         ImportKind(
             key="asset_models",
-            label=_lazy("Asset models"),
+            label=gettext_lazy("Asset models"),
             columns=ASSET_MODEL_COLUMNS,
             resource_factory=AssetModelResource,
             permission="inventory.add_assetmodel",

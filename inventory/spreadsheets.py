@@ -221,6 +221,11 @@ def _column_index(columns: Sequence[Column]) -> dict[str, Column]:
     return index
 
 
+def _quote(text: str) -> str:
+    """Return text in the quotation marks of the user's language."""
+    return _("“%(text)s”") % {"text": text}
+
+
 def _column_match(value: object, index: dict[str, Column]) -> Column | None:
     """Return the column a header cell names, or None."""
     if not isinstance(value, str):
@@ -234,7 +239,7 @@ def _column_match(value: object, index: dict[str, Column]) -> Column | None:
 
 
 def _quoted(texts: Iterable[str]) -> str:
-    return ", ".join(f"“{text}”" for text in texts)
+    return ", ".join(_quote(text) for text in texts)
 
 
 # --- reading the file ---------------------------------------------------------------------------
@@ -971,7 +976,7 @@ def _header_find(
         column, headers = duplicates
         raise SpreadsheetError(
             _("Two columns mean %(label)s: %(headers)s.")
-            % {"label": f"“{column.label}”", "headers": ", ".join(headers)},
+            % {"label": _quote(str(column.label)), "headers": ", ".join(headers)},
             code="duplicate_column",
         )
     if missing:
@@ -993,7 +998,9 @@ def _header_duplicates(
         if column is None:
             continue
         columns[column.key] = column
-        seen.setdefault(column.key, []).append(f"“{value}” ({get_column_letter(position + 1)})")
+        seen.setdefault(column.key, []).append(
+            f"{_quote(str(value))} ({get_column_letter(position + 1)})"
+        )
     for key, headers in seen.items():
         if len(headers) > 1:
             return columns[key], headers

@@ -145,4 +145,61 @@ def test_registering_a_taken_serial_shows_the_error_next_to_the_serial(page: Pag
         f"Serial number 5CD3481XYZ is already registered as asset {existing.tag}."
     )
     expect(page.get_by_label("Serial number")).to_be_visible()
+    # Screen readers announce the error with the field.
+    expect(page.get_by_label("Serial number")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Serial number")).to_have_accessible_description(
+        re.compile(r"already registered as asset")
+    )
     assert Asset.objects.count() == 1
+
+
+def _packing_list(path: Path, rows: list[list[str]]) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Packing list No. 7 — UNDP"])
+    sheet.append(["Serial number", "Model", "Office", "Status", "Value (USD)"])
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_importing_a_packing_list_with_a_bad_row_then_the_fixed_file(
+    page: Page, log_in, officer, tmp_path
+):
+    printer = CategoryFactory(code="printer", name_en="Printer")
+    AssetModelFactory(name="LaserJet Pro M404dn", category=printer)
+    OfficeFactory(code="CR-SU-KHU")
+    good = ["IMP-0001", "HP LaserJet Pro M404dn", "CR-SU-KHU", "Deployed", "420,00"]
+    bad = ["IMP-0002", "HP LaserJet Pro M999", "CR-SU-KHU", "Deployed", "420,00"]
+    log_in(page.context, officer)
+    page.goto("/")
+    page.get_by_role("link", name="Import").click()
+    page.get_by_role("link", name="Assets").last.click()
+
+    page.get_by_label("Spreadsheet (.xlsx or .csv)").set_input_files(
+        str(_packing_list(tmp_path / "packing.xlsx", [good, bad]))
+    )
+    page.get_by_role("button", name="Preview").click()
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("1 with errors")
+    expect(report).to_contain_text("No model “HP LaserJet Pro M999” in the register.")
+    expect(page.locator("#confirm-import")).to_have_count(0)
+    assert not Asset.objects.exists()
+
+    fixed = ["IMP-0002", "HP LaserJet Pro M404dn", "CR-SU-KHU", "Deployed", "420,00"]
+    page.get_by_label("Spreadsheet (.xlsx or .csv)").set_input_files(
+        str(_packing_list(tmp_path / "packing-fixed.xlsx", [good, fixed]))
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#import-totals")).to_contain_text("2 new")
+    assert not Asset.objects.exists()
+    page.locator("#confirm-import").click()
+
+    expect(page).to_have_url(re.compile(r"/assets/$"))
+    expect(page.locator(".messages")).to_contain_text("2 new")
+    expect(page.locator("main table")).to_contain_text("IMP-0001")
+    expect(page.locator("main table")).to_contain_text("IMP-0002")
+    assert Asset.objects.count() == 2
