@@ -184,8 +184,31 @@ def export_records(table) -> Iterator[Any]:
     """Yield the table's records in its order, all pages, a chunk of rows at a time."""
     data = table.data.data  # the ordered queryset (or list) behind the table
     if isinstance(data, QuerySet):
-        return data.iterator(chunk_size=CHUNK_SIZE)
+        return _prefetched(data).iterator(chunk_size=CHUNK_SIZE)
     return iter(data)
+
+
+def _related_paths(tree: dict, prefix: str = "") -> list[str]:
+    paths = []
+    for name, subtree in tree.items():
+        path = f"{prefix}{name}"
+        paths.append(path)
+        paths += _related_paths(subtree, f"{path}__")
+    return paths
+
+
+def _prefetched(queryset: QuerySet) -> QuerySet:
+    """Fetch the rows' related objects once per chunk instead of joining them on every row.
+
+    A list's few offices, models and regions come back on row after row: joined, each row
+    builds its own copies (most of an export's ORM time); prefetched per chunk of
+    ``CHUNK_SIZE`` rows, each is built once per chunk. Sorting by a related column still
+    joins in the main query.
+    """
+    tree = queryset.query.select_related
+    if not isinstance(tree, dict) or not tree:
+        return queryset
+    return queryset.select_related(None).prefetch_related(*_related_paths(tree))
 
 
 def _is_field_path(model: type[Model], bits: Sequence[str]) -> bool:

@@ -169,6 +169,12 @@ class LookupWidget(widgets.Widget):
         return "" if value is None else str(value)
 
 
+def _chunks(values: list, size: int = 2000):
+    """Yield slices of ``values`` small enough for one IN (…) query on every database."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _index(pairs) -> dict[str, object | None]:
     """Return a lookup index; a key that two different rows claim maps to None."""
     index: dict[str, object | None] = {}
@@ -401,13 +407,23 @@ class AssetResource(RegisterResource):
         return self.row_identity(row) or parse_text(row.get("tag"))
 
     def before_import(self, dataset, **kwargs):
-        self._by_serial = {
-            asset.serial: asset
-            for asset in Asset.objects.select_related(
-                "asset_model__category", "asset_model__manufacturer", "office", "handover_set"
-            )
-        }
+        """Load the assets the file names (by serial or tag), a few thousand per query."""
+        headers = dataset.headers or []
+        serials = {self.row_identity({"serial": v}) for v in dataset["serial"]} - {""}
+        tags = (
+            {services.tag_normalise(parse_text(v)) for v in dataset["tag"]} - {""}
+            if "tag" in headers
+            else set()
+        )
+        assets = Asset.objects.select_related(
+            "asset_model__category", "asset_model__manufacturer", "office", "handover_set"
+        )
+        self._by_serial = {}
+        for chunk in _chunks(sorted(serials)):
+            self._by_serial.update((a.serial, a) for a in assets.filter(serial__in=chunk))
         self._tags = {asset.tag: serial for serial, asset in self._by_serial.items()}
+        for chunk in _chunks(sorted(tags - set(self._tags))):
+            self._tags.update(Asset.objects.filter(tag__in=chunk).values_list("tag", "serial"))
         # Rows change the cached instances in place; keep what the register said before.
         self._status_before = {serial: a.status for serial, a in self._by_serial.items()}
         self._tag_before = {serial: a.tag for serial, a in self._by_serial.items()}

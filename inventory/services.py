@@ -475,25 +475,35 @@ def office_update(
 
 
 def _bulk_tags(assets: list[Asset]) -> None:
-    """Give every asset without a tag the next free tag of its category, in one pass."""
+    """Give every asset without a tag the next free tag of its category, in one pass.
+
+    The counters are locked; candidate tags already taken by hand are skipped, checked a few
+    thousand at a time rather than by loading every tag.
+    """
     wanted: dict[int, list[Asset]] = {}
     for asset in assets:
         if not asset.tag:
             wanted.setdefault(asset.asset_model.category_id, []).append(asset)
     if not wanted:
         return
-    taken = set(Asset.objects.filter(tag__startswith="CR-").values_list("tag", flat=True))
-    taken |= {asset.tag for asset in assets if asset.tag}
+    in_file = {asset.tag for asset in assets if asset.tag}
     for category in Category.objects.select_for_update().filter(pk__in=list(wanted)):
+        pending = wanted[category.pk]
         number = category.last_tag_number
-        for asset in wanted[category.pk]:
-            while True:
-                number += 1
-                tag = TAG_FORMAT.format(prefix=category.tag_prefix, number=number)
-                if tag not in taken:
-                    break
-            asset.tag = tag
-            taken.add(tag)
+        while pending:
+            candidates = [
+                TAG_FORMAT.format(prefix=category.tag_prefix, number=number + offset)
+                for offset in range(1, len(pending) + 1)
+            ]
+            number += len(candidates)
+            taken = set(in_file)
+            for start in range(0, len(candidates), 2000):
+                chunk = candidates[start : start + 2000]
+                taken.update(Asset.objects.filter(tag__in=chunk).values_list("tag", flat=True))
+            free = [tag for tag in candidates if tag not in taken]
+            for asset, tag in zip(pending, free, strict=False):
+                asset.tag = tag
+            pending = pending[len(free) :]
         Category.objects.filter(pk=category.pk).update(last_tag_number=number)
 
 
