@@ -14,9 +14,12 @@ from inventory.resources import (
     LookupWidget,
     RegisterResource,
     TextWidget,
+    category_column,
     category_index,
+    handover_set_column,
     handover_set_index,
     lookup_key,
+    office_column,
     office_index,
 )
 from inventory.spreadsheets import parse_decimal
@@ -108,17 +111,9 @@ class DistributionPlanLineResource(RegisterResource):
 
 
 PLAN_LINE_COLUMNS = (
-    column(
-        "handover_set",
-        gettext_lazy("Handover set"),
-        "Set",
-        "Комплект",
-        "Комплект передачи",
-        "Маҷмӯи супоришӣ",
-        required=True,
-    ),
-    column("office", gettext_lazy("Office"), "Office code", "Отдел", "Шуъба", required=True),
-    column("category", gettext_lazy("Category"), "Type", "Тип", "Категория", "Навъ", required=True),
+    handover_set_column(required=True),
+    office_column(required=True),
+    category_column(required=True),
     column(
         "planned_quantity",
         gettext_lazy("Planned quantity"),

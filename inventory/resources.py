@@ -549,6 +549,39 @@ def _asset_choices():
     }
 
 
+def category_column(*, required: bool = False):
+    """Return the category column, shared by every import that names one."""
+    return column(
+        "category", gettext_lazy("Category"), "Type", "Тип", "Категория", "Навъ", required=required
+    )
+
+
+def office_column(*, required: bool = False):
+    """Return the office column (by code or name), shared by every import that names one."""
+    return column(
+        "office",
+        gettext_lazy("Office"),
+        "Office code",
+        "Отдел",
+        "Офис",
+        "Шуъба",
+        required=required,
+    )
+
+
+def handover_set_column(*, required: bool = False):
+    """Return the handover-set column, shared by every import that names one."""
+    return column(
+        "handover_set",
+        gettext_lazy("Handover set"),
+        "Set",
+        "Комплект",
+        "Комплект передачи",
+        "Маҷмӯи супоришӣ",
+        required=required,
+    )
+
+
 ASSET_COLUMNS = (
     column(
         "serial",
@@ -579,18 +612,11 @@ ASSET_COLUMNS = (
         "Наименование",
         "Модел",
     ),
-    column("category", gettext_lazy("Category"), "Type", "Тип", "Категория", "Навъ"),
+    category_column(),
     column("status", gettext_lazy("Status"), "Статус", "Состояние", "Ҳолат"),
-    column("office", gettext_lazy("Office"), "Office code", "Отдел", "Офис", "Шуъба"),
+    office_column(),
     column("zone", gettext_lazy("Zone"), "Зона", "Бахш"),
-    column(
-        "handover_set",
-        gettext_lazy("Handover set"),
-        "Set",
-        "Комплект",
-        "Комплект передачи",
-        "Маҷмӯи супоришӣ",
-    ),
+    handover_set_column(),
     column(
         "value",
         gettext_lazy("Value (USD)"),
@@ -803,7 +829,7 @@ ASSET_MODEL_COLUMNS = (
         required=True,
     ),
     column("name", gettext_lazy("Model"), "Model name", "Модель", "Модел", required=True),
-    column("category", gettext_lazy("Category"), "Type", "Тип", "Категория", "Навъ", required=True),
+    category_column(required=True),
     column("part_number", gettext_lazy("Part number"), "P/N", "PN", "Артикул", "Парт-номер"),
 )
 
