@@ -9,16 +9,18 @@ from import_export import fields, widgets
 
 from deployments.models import DistributionPlanLine
 from inventory.importing import ImportKind, column, import_kind_register
-from inventory.models import Category, HandoverSet, Office
 from inventory.resources import (
     LookupWidget,
     RegisterResource,
     TextWidget,
     category_column,
     category_index,
+    category_names,
+    handover_set_codes,
     handover_set_column,
     handover_set_index,
     lookup_key,
+    office_codes,
     office_column,
     office_index,
 )
@@ -146,9 +148,9 @@ def register_import_kinds() -> None:
                 "notes": "",
             },
             choices={
-                "handover_set": lambda: [hs.code for hs in HandoverSet.objects.all()],
-                "office": lambda: [o.code for o in Office.objects.all()],
-                "category": lambda: [c.name for c in Category.objects.all()],
+                "handover_set": handover_set_codes,
+                "office": office_codes,
+                "category": category_names,
             },
         )
     )

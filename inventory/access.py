@@ -62,40 +62,29 @@ def _scope(user) -> tuple[list[int], int | None]:
     return cached
 
 
-def scope_offices(user, queryset: QuerySet) -> QuerySet:
-    """Return the offices of ``queryset`` the user may see."""
+def _scoped(user, queryset: QuerySet, *, region_filter: str, office_filter: str) -> QuerySet:
+    """Return the rows of ``queryset`` in the user's scope, reached by the two lookups given."""
     if sees_whole_country(user):
         return queryset
     roles = user_roles(user)
     region_ids, office_id = _scope(user)
     if Role.TECHNICIAN in roles and region_ids:
-        return queryset.filter(region_id__in=region_ids)
+        return queryset.filter(**{f"{region_filter}__in": region_ids})
     if Role.OFFICE_HEAD in roles and office_id:
-        return queryset.filter(pk=office_id)
+        return queryset.filter(**{office_filter: office_id})
     return queryset.none()
+
+
+def scope_offices(user, queryset: QuerySet) -> QuerySet:
+    """Return the offices of ``queryset`` the user may see."""
+    return _scoped(user, queryset, region_filter="region_id", office_filter="pk")
 
 
 def scope_assets(user, queryset: QuerySet) -> QuerySet:
     """Return the assets of ``queryset`` the user may see."""
-    if sees_whole_country(user):
-        return queryset
-    roles = user_roles(user)
-    region_ids, office_id = _scope(user)
-    if Role.TECHNICIAN in roles and region_ids:
-        return queryset.filter(office__region_id__in=region_ids)
-    if Role.OFFICE_HEAD in roles and office_id:
-        return queryset.filter(office_id=office_id)
-    return queryset.none()
+    return _scoped(user, queryset, region_filter="office__region_id", office_filter="office_id")
 
 
 def scope_regions(user, queryset: QuerySet) -> QuerySet:
     """Return the regions of ``queryset`` the user may see."""
-    if sees_whole_country(user):
-        return queryset
-    roles = user_roles(user)
-    region_ids, office_id = _scope(user)
-    if Role.TECHNICIAN in roles and region_ids:
-        return queryset.filter(pk__in=region_ids)
-    if Role.OFFICE_HEAD in roles and office_id:
-        return queryset.filter(offices=office_id)
-    return queryset.none()
+    return _scoped(user, queryset, region_filter="pk", office_filter="offices")

@@ -19,7 +19,6 @@ from typing import BinaryIO
 
 import tablib
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -162,7 +161,7 @@ def outcome_labels() -> dict[str, str]:
     }
 
 
-def _dataset(sheet, kind: ImportKind) -> tablib.Dataset:
+def _dataset(sheet) -> tablib.Dataset:
     headers = [*sheet.columns, ROW_NUMBER]
     dataset = tablib.Dataset(headers=headers)
     for row in sheet.rows:
@@ -238,7 +237,7 @@ def import_run(
         report.file_error = _("The file has a header but no rows to import.")
         return report
 
-    dataset = _dataset(sheet, kind)
+    dataset = _dataset(sheet)
     resource = kind.resource_factory(user=user, filename=filename)
     # The preview never writes. The real run writes in one transaction, rolled back
     # whole if any row turns out to be invalid.
@@ -256,11 +255,6 @@ def import_run(
             transaction.set_rollback(True)
     report.written = not dry_run and report.ok
     return report
-
-
-def row_error(column_key: str, message: str) -> ValidationError:
-    """Return a ValidationError that names the column it is about."""
-    return ValidationError({column_key: message})
 
 
 def import_template(*, kind: ImportKind) -> bytes:

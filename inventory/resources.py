@@ -535,13 +535,28 @@ class AssetResource(RegisterResource):
         self.update_instances.clear()
 
 
+def category_names() -> list[str]:
+    """Return the categories as a template's drop-down offers them."""
+    return [c.name for c in Category.objects.all()]
+
+
+def office_codes() -> list[str]:
+    """Return the office codes a template's drop-down offers."""
+    return list(Office.objects.values_list("code", flat=True))
+
+
+def handover_set_codes() -> list[str]:
+    """Return the handover-set codes a template's drop-down offers."""
+    return list(HandoverSet.objects.values_list("code", flat=True))
+
+
 def _asset_choices():
     return {
-        "category": lambda: [c.name for c in Category.objects.all()],
+        "category": category_names,
         "status": lambda: [str(label) for value, label in AssetStatus.choices],
         "zone": lambda: [str(label) for value, label in Zone.choices],
-        "office": lambda: [o.code for o in Office.objects.all()],
-        "handover_set": lambda: [hs.code for hs in HandoverSet.objects.all()],
+        "office": office_codes,
+        "handover_set": handover_set_codes,
         "asset_model": lambda: [
             f"{m.manufacturer.name} {m.name}"
             for m in AssetModel.objects.select_related("manufacturer")
@@ -812,7 +827,8 @@ class AssetModelResource(RegisterResource):
         if instance.manufacturer.pk is None:
             instance.manufacturer.save()
             self._manufacturers[lookup_key(instance.manufacturer.name)] = instance.manufacturer
-        instance.manufacturer = instance.manufacturer
+            # The model was given the manufacturer before it had a primary key.
+            instance.manufacturer_id = instance.manufacturer.pk
         super().do_instance_save(instance, is_create)
 
 
@@ -902,6 +918,6 @@ def register_import_kinds() -> None:
                 "category": "Printer",
                 "part_number": "W1A53A",
             },
-            choices={"category": lambda: [c.name for c in Category.objects.all()]},
+            choices={"category": category_names},
         )
     )
