@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from inventory.choices import AssetStatus, Zone
@@ -528,6 +529,96 @@ def assets_create_bulk(
         default_user=by,
         default_change_reason=reason,
     )
+
+
+def _history_snapshot(
+    *, asset_ids: QuerySet | list[int], by: AbstractBaseUser | None, reason: str, when: dt.datetime
+) -> None:
+    """Write one history entry per asset, copied from its row as it is now, in two queries.
+
+    The rows and their CR-service links are copied by ``INSERT … SELECT``, so the count of
+    queries does not grow with the number of assets, and every entry keeps the services the
+    asset supports (django-simple-history's bulk helpers leave them out).
+    """
+    from django.db import connections, router
+    from django.db.models import DateTimeField, IntegerField, OuterRef, Subquery, Value
+
+    history_model = Asset.history.model
+    link_model = history_model._meta.get_field("historicalasset_services").related_model
+    through = Asset.services.through
+    tracked = [field.attname for field in history_model.tracked_fields]
+    rows = (
+        Asset.objects.filter(pk__in=asset_ids)
+        .order_by()
+        .annotate(
+            _h_date=Value(when, output_field=DateTimeField()),
+            _h_user=Value(by.pk if by is not None else None, output_field=IntegerField()),
+            _h_reason=Value(reason),
+            _h_type=Value("~"),
+        )
+        .values_list(*tracked, "_h_date", "_h_user", "_h_reason", "_h_type")
+    )
+    links = (
+        through.objects.filter(asset_id__in=asset_ids)
+        .order_by()
+        .annotate(
+            _history=Subquery(
+                history_model.objects.filter(
+                    id=OuterRef("asset_id"), history_date=when, history_change_reason=reason
+                )
+                .order_by("-history_id")
+                .values("history_id")[:1]
+            )
+        )
+        .values_list("id", "asset_id", "crservice_id", "_history")
+    )
+    connection = connections[router.db_for_write(Asset)]
+    quote = connection.ops.quote_name
+    history_columns = [history_model._meta.get_field(name).column for name in tracked] + [
+        "history_date",
+        "history_user_id",
+        "history_change_reason",
+        "history_type",
+    ]
+    link_columns = ["id", "asset_id", "crservice_id", "history_id"]
+    with connection.cursor() as cursor:
+        for table, columns, query in (
+            (history_model._meta.db_table, history_columns, rows),
+            (link_model._meta.db_table, link_columns, links),
+        ):
+            sql, params = query.query.sql_with_params()
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) {sql}",
+                params,
+            )
+
+
+@transaction.atomic
+def assets_move_bulk(
+    *,
+    assets: QuerySet[Asset],
+    by: AbstractBaseUser | None,
+    reason: str,
+    status: str,
+    office: Office | None,
+    zone: str,
+) -> int:
+    """Give many assets one status and place, with a history entry each; return how many.
+
+    The caller has checked the lifecycle and locked the rows (a transfer's dispatch or
+    receipt). Three queries, however many assets.
+    """
+    from django.utils import timezone
+
+    place_check(status=status, office=office, zone=zone)
+    ids = assets.values("pk")
+    when = timezone.now()
+    count = Asset.objects.filter(pk__in=ids).update(
+        status=status, office=office, zone=zone, updated_at=when
+    )
+    if count:
+        _history_snapshot(asset_ids=ids, by=by, reason=reason, when=when)
+    return count
 
 
 @transaction.atomic

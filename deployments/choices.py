@@ -1,0 +1,43 @@
+"""Choices of deployments: transfer and handover-act states, receipt outcomes."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TransferStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    DISPATCHED = "dispatched", _("Dispatched")
+    PARTLY_RECEIVED = "partly_received", _("Partly received")
+    RECEIVED = "received", _("Received")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Transfers whose assets are still on their way (or about to leave).
+OPEN_TRANSFER_STATUSES = frozenset(
+    {TransferStatus.DRAFT, TransferStatus.DISPATCHED, TransferStatus.PARTLY_RECEIVED}
+)
+
+
+class ItemOutcome(models.TextChoices):
+    """What the receiving person found for one asset of a transfer."""
+
+    PENDING = "pending", _("Not yet received")
+    RECEIVED = "received", _("Received")
+    DAMAGED = "damaged", _("Received damaged")
+    MISSING = "missing", _("Missing")
+
+
+# Outcomes that mean the asset arrived at the destination.
+ARRIVED_OUTCOMES = frozenset({ItemOutcome.RECEIVED, ItemOutcome.DAMAGED})
+
+
+class ActStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SIGNED = "signed", _("Signed")
+    SUPERSEDED = "superseded", _("Superseded by a correction")
+
+
+class ActLanguage(models.TextChoices):
+    TAJIK = "tg", _("Tajik")
+    RUSSIAN = "ru", _("Russian")
+    ENGLISH = "en", _("English")
