@@ -37,7 +37,7 @@ from deployments.models import (
 )
 from inventory import services as inventory_services
 from inventory.choices import AssetStatus, OfficeKind, Zone
-from inventory.models import Asset, Category, HandoverSet, Office
+from inventory.models import Asset, HandoverSet, Office
 
 # Statuses in which an asset may leave its place on a transfer.
 DISPATCHABLE_STATUSES: frozenset[str] = frozenset({AssetStatus.IN_STOCK, AssetStatus.DEPLOYED})
@@ -788,17 +788,5 @@ def handover_act_correct(*, act: HandoverAct, by: AbstractBaseUser | None) -> Ha
         receiver_name=act.receiver_name,
         receiver_position=act.receiver_position,
         notes=act.notes,
-    )
-
-
-def category_totals(items: Iterable[HandoverActItem]) -> list[tuple[Category, int, Decimal]]:
-    """Return (category, count, value) per category of an act's items, in category order."""
-    totals: dict[int, list] = {}
-    for item in items:
-        entry = totals.setdefault(item.category_id, [item.category, 0, Decimal("0")])
-        entry[1] += 1
-        entry[2] += item.value
-    return sorted(
-        ((c, n, v) for c, n, v in totals.values()), key=lambda t: (t[0].sort_order, t[0].code)
     )
 

@@ -25,6 +25,7 @@ from inventory.forms import (
 )
 from inventory.importing import IMPORT_KINDS, import_run, import_template
 from inventory.models import Asset, Office
+from inventory.panels import asset_panels, office_panels
 from inventory.tables import AssetTable, OfficeTable
 
 
@@ -79,6 +80,7 @@ class AssetDetailView(LoginRequiredMixin, TemplateView):
         context["asset"] = asset
         context["history"] = selectors.asset_history(asset=asset)
         context["next_statuses"] = services.allowed_next_statuses(asset.status)
+        context["panels"] = asset_panels(request=self.request, asset=asset)
         return context
 
 
@@ -221,6 +223,7 @@ class OfficeDetailView(LoginRequiredMixin, ScopedOfficeMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["office"] = self.office
         context["devices"] = selectors.office_devices(office=self.office)
+        context["panels"] = office_panels(request=self.request, office=self.office)
         return context
 
 

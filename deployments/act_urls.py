@@ -1,0 +1,3 @@
+"""URLs of act pages (merged into urls.py when the issue is done)."""
+
+urlpatterns: list = []

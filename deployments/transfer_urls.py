@@ -1,0 +1,3 @@
+"""URLs of transfer pages (merged into urls.py when the issue is done)."""
+
+urlpatterns: list = []
