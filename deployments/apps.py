@@ -10,3 +10,8 @@ class DeploymentsConfig(AppConfig):
         from deployments.resources import register_import_kinds
 
         register_import_kinds()
+
+        from deployments.panels import asset_deliveries_panel
+        from inventory.panels import asset_panel_register
+
+        asset_panel_register(asset_deliveries_panel)

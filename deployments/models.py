@@ -134,6 +134,9 @@ class Transfer(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(origin=models.F("destination")),
                 name="transfer_origin_not_destination",
+                violation_error_message=_(
+                    "A transfer must go to another office than where it starts."
+                ),
             ),
         ]
 

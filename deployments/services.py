@@ -223,7 +223,7 @@ def transfer_add_assets(
     Each wrong one is refused with its reason (unknown, on another open transfer, retired or
     lost, not at the origin); the others are added. A fixed number of queries.
     """
-    transfer = Transfer.objects.select_for_update().select_related("origin").get(pk=transfer.pk)
+    transfer = Transfer.objects.select_for_update(of=("self",)).select_related("origin").get(pk=transfer.pk)
     _open_check(transfer)
     result = AddResult()
     wanted: list[tuple[str, str, str]] = []  # (code as typed, tag form, serial form)
@@ -323,13 +323,13 @@ def transfer_dispatch(*, transfer: Transfer, by: AbstractBaseUser | None) -> Tra
     was added); one wrong asset stops the dispatch, naming it. A fixed number of queries.
     """
     transfer = (
-        Transfer.objects.select_for_update()
+        Transfer.objects.select_for_update(of=("self",))
         .select_related("origin", "destination")
         .get(pk=transfer.pk)
     )
     _open_check(transfer)
     assets = list(
-        Asset.objects.select_for_update()
+        Asset.objects.select_for_update(of=("self",))
         .filter(transfer_items__transfer=transfer)
         .select_related("office")
         .order_by("tag")
@@ -390,7 +390,7 @@ def transfer_receive(
     cannot move an asset twice: the second is refused, naming who received it first.
     """
     transfer = (
-        Transfer.objects.select_for_update()
+        Transfer.objects.select_for_update(of=("self",))
         .select_related("origin", "destination")
         .get(pk=transfer.pk)
     )
@@ -403,7 +403,7 @@ def transfer_receive(
         raise ValidationError(_("Tick at least one asset as received, damaged or missing."))
     items = {
         item.asset_id: item
-        for item in TransferItem.objects.select_for_update()
+        for item in TransferItem.objects.select_for_update(of=("self",))
         .filter(transfer=transfer)
         .select_related("asset", "received_by")
     }

@@ -40,9 +40,7 @@ def transfer(officer, warehouse, destination):
 
 
 def stock(warehouse, n=1, **kwargs):
-    return [
-        make_asset(status=AssetStatus.IN_STOCK, office=warehouse, **kwargs) for _ in range(n)
-    ]
+    return [make_asset(status=AssetStatus.IN_STOCK, office=warehouse, **kwargs) for _ in range(n)]
 
 
 def test_transfer_numbers_count_up_per_year(officer, warehouse, destination, transfer):

@@ -1,0 +1,97 @@
+"""Filters of the transfer list and of the assets that can go on a transfer."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from deployments.choices import TransferStatus
+from deployments.models import Transfer
+from inventory.access import scope_offices, scope_regions
+from inventory.models import Asset, AssetModel, Category, HandoverSet, Office, Region
+
+
+def _offices(request):
+    if request is None:
+        return Office.objects.none()
+    return scope_offices(request.user, Office.objects.all())
+
+
+def _regions(request):
+    if request is None:
+        return Region.objects.none()
+    return scope_regions(request.user, Region.objects.all())
+
+
+class TransferFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=TransferStatus.choices, distinct=False
+    )
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), field_name="destination__region", queryset=_regions
+    )
+    destination = django_filters.ModelChoiceFilter(label=_("To"), queryset=_offices)
+    origin = django_filters.ModelChoiceFilter(label=_("From"), queryset=_offices)
+    outstanding = django_filters.BooleanFilter(
+        label=_("With assets outstanding"), method="filter_outstanding"
+    )
+
+    class Meta:
+        model = Transfer
+        fields = ()
+
+    def search(self, queryset, name, value):
+        """Match the transfer number, an office's code or name, or the carrier."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(destination__code__icontains=value)
+            | Q(destination__name_en__icontains=value)
+            | Q(destination__name_ru__icontains=value)
+            | Q(destination__name_tg__icontains=value)
+            | Q(origin__code__icontains=value)
+            | Q(carrier__icontains=value)
+        )
+
+    def filter_outstanding(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return (
+            queryset.filter(outstanding_count__gt=0)
+            if value
+            else queryset.filter(outstanding_count=0)
+        )
+
+
+class TransferPickFilterSet(django_filters.FilterSet):
+    """Narrow the assets at a transfer's origin to pick from."""
+
+    q = django_filters.CharFilter(label=_("Tag, serial or model"), method="search")
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), field_name="asset_model__category", queryset=Category.objects.all()
+    )
+    asset_model = django_filters.ModelChoiceFilter(
+        label=_("Model"),
+        queryset=AssetModel.objects.select_related("manufacturer"),
+    )
+    handover_set = django_filters.ModelChoiceFilter(
+        label=_("Handover set"), queryset=HandoverSet.objects.all()
+    )
+
+    class Meta:
+        model = Asset
+        fields = ()
+
+    def search(self, queryset, name, value):
+        from inventory.services import serial_normalise
+
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(tag__icontains=value)
+            | Q(serial__contains=serial_normalise(value))
+            | Q(asset_model__name__icontains=value)
+        )
