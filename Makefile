@@ -36,6 +36,7 @@ run: setup
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_reference
 	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py demo_deployments
 	@echo "Serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop."
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

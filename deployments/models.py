@@ -232,9 +232,7 @@ class HandoverAct(models.Model):
         blank=True,
         verbose_name=_("corrects act"),
     )
-    language = models.CharField(
-        _("language of the act"), max_length=2, choices=ActLanguage.choices
-    )
+    language = models.CharField(_("language of the act"), max_length=2, choices=ActLanguage.choices)
     act_date = models.DateField(_("date of the act"))
     place = models.CharField(_("place"), max_length=150, blank=True)
     giver_name = models.CharField(_("handed over by (name)"), max_length=150)

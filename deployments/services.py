@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from deployments.choices import (
     ARRIVED_OUTCOMES,
-    OPEN_TRANSFER_STATUSES,
     ActStatus,
     ItemOutcome,
     TransferStatus,
@@ -72,7 +71,7 @@ def plan_save(
 
     ``None`` or 0 removes a line. Return how many lines were created, changed and removed.
     """
-    for (office_id, category_id), quantity in quantities.items():
+    for (office_id, _category_id), quantity in quantities.items():
         if quantity is not None and quantity < 0:
             raise ValidationError(
                 _("A planned quantity cannot be negative (office %(office)s).")
@@ -223,7 +222,11 @@ def transfer_add_assets(
     Each wrong one is refused with its reason (unknown, on another open transfer, retired or
     lost, not at the origin); the others are added. A fixed number of queries.
     """
-    transfer = Transfer.objects.select_for_update(of=("self",)).select_related("origin").get(pk=transfer.pk)
+    transfer = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("origin")
+        .get(pk=transfer.pk)
+    )
     _open_check(transfer)
     result = AddResult()
     wanted: list[tuple[str, str, str]] = []  # (code as typed, tag form, serial form)
@@ -234,15 +237,17 @@ def transfer_add_assets(
             continue
         seen.add(code.upper())
         wanted.append(
-            (code, inventory_services.tag_normalise(code), inventory_services.serial_normalise(code))
+            (
+                code,
+                inventory_services.tag_normalise(code),
+                inventory_services.serial_normalise(code),
+            )
         )
     asset_ids = [int(pk) for pk in asset_ids]
     lookup = Q(pk__in=asset_ids)
     if wanted:
         lookup |= Q(tag__in=[w[1] for w in wanted]) | Q(serial__in=[w[2] for w in wanted])
-    found = list(
-        Asset.objects.filter(lookup).select_related("office").order_by("tag")
-    )
+    found = list(Asset.objects.filter(lookup).select_related("office").order_by("tag"))
     by_tag = {asset.tag: asset for asset in found}
     by_serial = {asset.serial: asset for asset in found}
     open_numbers = dict(
@@ -255,7 +260,9 @@ def transfer_add_assets(
         asset = by_tag.get(tag) or by_serial.get(serial)
         if asset is None:
             result.refused.append(
-                Refusal(code, _("No asset has the tag or serial number “%(code)s”.") % {"code": code})
+                Refusal(
+                    code, _("No asset has the tag or serial number “%(code)s”.") % {"code": code}
+                )
             )
             continue
         chosen.setdefault(asset.pk, asset)
@@ -427,9 +434,7 @@ def transfer_receive(
                 }
             )
         elif check.outcome == ItemOutcome.DAMAGED and not check.note.strip():
-            problems.append(
-                _("Say what is damaged on %(tag)s.") % {"tag": item.asset.tag}
-            )
+            problems.append(_("Say what is damaged on %(tag)s.") % {"tag": item.asset.tag})
     if problems:
         raise ValidationError(problems)
 
@@ -474,6 +479,7 @@ def transfer_receive(
 
 
 # Handover acts ------------------------------------------------------------------------------
+
 
 def _donors_line(assets: list[Asset]) -> str:
     names: dict[str, str] = {}
@@ -570,6 +576,7 @@ def _act_assets(queryset) -> list[Asset]:
 
 def handover_act_for_transfer(*, transfer: Transfer, by: AbstractBaseUser | None, **details):
     """Make a draft act for the assets a transfer delivered (received or damaged)."""
+    transfer = Transfer.objects.select_related("destination").get(pk=transfer.pk)
     if transfer.status not in (TransferStatus.PARTLY_RECEIVED, TransferStatus.RECEIVED):
         raise ValidationError(
             _("Transfer %(number)s has not been received yet.") % {"number": transfer.number}
@@ -587,7 +594,11 @@ def handover_act_for_transfer(*, transfer: Transfer, by: AbstractBaseUser | None
 
 
 def handover_act_for_office(
-    *, office: Office, by: AbstractBaseUser | None, asset_ids: Iterable[int] | None = None, **details
+    *,
+    office: Office,
+    by: AbstractBaseUser | None,
+    asset_ids: Iterable[int] | None = None,
+    **details,
 ):
     """Make a draft act for an office's devices (all of them, or those chosen)."""
     queryset = Asset.objects.filter(
@@ -711,10 +722,12 @@ def scan_check(*, upload, max_bytes: int) -> ScanKind:
 
             with Image.open(upload) as image:
                 image.verify()
-    except Exception as exc:  # noqa: BLE001 — any parser failure means a broken file
+    except Exception as exc:
         raise ValidationError(
             {
-                "scan": _("“%(name)s” looks like a %(kind)s file but cannot be opened: it is damaged.")
+                "scan": _(
+                    "“%(name)s” looks like a %(kind)s file but cannot be opened: it is damaged."
+                )
                 % {"name": upload.name, "kind": kind.extension.upper()}
             }
         ) from exc
@@ -789,4 +802,3 @@ def handover_act_correct(*, act: HandoverAct, by: AbstractBaseUser | None) -> Ha
         receiver_position=act.receiver_position,
         notes=act.notes,
     )
-

@@ -27,3 +27,9 @@ def _default_language():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Keep uploaded files (signed scans, kept imports) out of the project's media folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"

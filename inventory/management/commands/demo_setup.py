@@ -3,7 +3,8 @@
 The fleet is exactly what the two March 2024 handover sets declare (634 devices, USD 488,379),
 registered through ``inventory.services`` by the demo logistics officer, so every device has its
 history. Most devices stand at the 68 CR offices and the four archive centres; a few are in stock
-at the central warehouse, in transit, in repair, retired or lost.
+at the central warehouse (``demo_deployments`` then sends some on transfers), in repair,
+retired or lost.
 
 Re-running it adds no devices when the register already holds any, but sets the demo users'
 passwords again. It refuses to run with DEBUG off unless --force is given: the demo passwords
@@ -120,7 +121,8 @@ LOGISTICS_USERNAME = "logistics"
 REGISTRATIONS = ("birth", "death", "marriage", "divorce", "adoption", "paternity", "name_change")
 BACK_OFFICE = ("certificates", "correction")
 
-# Devices of each category kept at the warehouse: (in stock, in transit).
+# Devices of each category kept in stock at the warehouse: (spare, for the next deliveries).
+# The deployments demo (``demo_deployments``) sends some of them on transfers.
 RESERVE: dict[str, tuple[int, int]] = {
     "laptop": (5, 3),
     "printer": (5, 2),
@@ -267,7 +269,6 @@ class Slot:
     status: str = AssetStatus.DEPLOYED
     network_address: str = ""
     custodian: str = ""
-    destination: Office | None = None  # for devices in transit
 
 
 class Command(BaseCommand):
@@ -391,13 +392,6 @@ class Command(BaseCommand):
                     services=[service_by_code[code] for code in slot.services],
                     reason=REASON,
                 )
-                if slot.status == AssetStatus.IN_TRANSIT:
-                    services.asset_change_status(
-                        asset=asset,
-                        by=by,
-                        to_status=AssetStatus.IN_TRANSIT,
-                        reason=f"{REASON}: dispatched to {slot.destination.code}",
-                    )
                 if at_office:
                     assets.append(asset)
             registered[category] = assets
@@ -405,7 +399,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {line.category.name_en.lower()}: {len(slots)} registered "
                 f"({counts[AssetStatus.DEPLOYED]} at offices, {counts[AssetStatus.IN_STOCK]} "
-                f"in stock, {counts[AssetStatus.IN_TRANSIT]} in transit) "
+                f"in stock) "
                 f"in {time.monotonic() - category_started:.1f} s"
             )
         self._mishaps(rng=rng, by=by, registered=registered)
@@ -482,25 +476,16 @@ class Command(BaseCommand):
         plan: dict[str, list[Slot]] = {}
         for category, quantity in declared.items():
             placed = sorted(at_office.get(category, []), key=lambda p: (p[0].code, p[1]))
-            stock, transit = RESERVE.get(category, (0, 0))
-            if len(placed) + stock + transit != quantity:
+            stock = sum(RESERVE.get(category, (0, 0)))
+            if len(placed) + stock != quantity:
                 raise CommandError(
-                    f"The demo plan places {len(placed)} + {stock} + {transit} {category} "
+                    f"The demo plan places {len(placed)} + {stock} {category} "
                     f"devices but the handover sets declare {quantity}."
                 )
             slots = [Slot(office=o, zone=zone, services=svc) for o, zone, svc in placed]
             slots += [
                 Slot(office=warehouse, zone=Zone.STORAGE, status=AssetStatus.IN_STOCK)
                 for _ in range(stock)
-            ]
-            slots += [
-                Slot(
-                    office=warehouse,
-                    zone=Zone.STORAGE,
-                    status=AssetStatus.IN_TRANSIT,
-                    destination=rng.choice(cr_offices),
-                )
-                for _ in range(transit)
             ]
             if category == "laptop":
                 for slot in slots:
