@@ -630,21 +630,18 @@ def assets_update_bulk(
     reason: str,
     batch_size: int = 500,
 ) -> None:
-    """Save changes to many validated assets at once (imports), one history entry each."""
+    """Save changes to many validated assets at once (imports), one history entry each.
+
+    The entries are copied from the saved rows, with the CR services each asset supports.
+    """
     from django.utils import timezone
-    from simple_history.utils import bulk_update_with_history
 
     now = timezone.now()
     for asset in assets:
         asset.updated_at = now
-    bulk_update_with_history(
-        assets,
-        Asset,
-        fields=[*fields, "updated_at"],
-        batch_size=batch_size,
-        default_user=by,
-        default_change_reason=reason,
-    )
+    Asset.objects.bulk_update(assets, fields=[*fields, "updated_at"], batch_size=batch_size)
+    if assets:
+        _history_snapshot(asset_ids=[asset.pk for asset in assets], by=by, reason=reason, when=now)
 
 
 # Uploaded spreadsheets are kept between the preview and the confirmation, per user.

@@ -10,6 +10,7 @@ from django.utils import translation
 from inventory import services
 from inventory.choices import AssetStatus, Zone
 from inventory.models import Asset
+from inventory.selectors import asset_history
 from tests.factories import (
     AssetModelFactory,
     CategoryFactory,
@@ -296,3 +297,14 @@ def test_registration_is_one_history_entry_with_its_services():
     assert ("CR services supported", "Birth registration") in [
         (c.label, c.new) for c in entry.changes
     ]
+
+
+@pytest.mark.django_db
+def test_bulk_update_history_keeps_the_services():
+    """An imported change records the asset's services too, so none shows as removed."""
+    asset = make_asset(services=[CRServiceFactory()])
+    asset.notes = "Checked"
+    services.assets_update_bulk(assets=[asset], fields=["notes"], by=None, reason="Imported")
+    entry = asset_history(asset=asset)[0]
+    assert entry.reason == "Imported"
+    assert [(c.label, c.old, c.new) for c in entry.changes] == [("notes", "—", "Checked")]
