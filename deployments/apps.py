@@ -15,3 +15,8 @@ class DeploymentsConfig(AppConfig):
         from inventory.panels import asset_panel_register
 
         asset_panel_register(asset_deliveries_panel)
+
+        from deployments.panels import plan_office_panel
+        from inventory.panels import office_panel_register
+
+        office_panel_register(plan_office_panel)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from deployments import selectors
-from inventory.models import Asset
+from deployments.selectors import plan_office_sets
+from inventory.models import Asset, Office
 from inventory.panels import Panel
 
 
@@ -18,4 +19,22 @@ def asset_deliveries_panel(request: HttpRequest, asset: Asset) -> Panel | None:
         template="deployments/asset_panel.html",
         context={"deliveries": deliveries, "asset": asset},
         order=10,
+    )
+
+
+def plan_office_panel(request: HttpRequest, office: Office) -> Panel | None:
+    """Show per handover set and category what the office was planned, sent and signed for.
+
+    The office page has already checked the office is in the user's scope. Nothing is shown
+    when the office has no figure in any plan. Three queries then, five otherwise.
+    """
+    if not request.user.has_perm("deployments.view_distributionplanline"):
+        return None
+    sets = plan_office_sets(office=office)
+    if not sets:
+        return None
+    return Panel(
+        template="deployments/plan_office_panel.html",
+        context={"office": office, "sets": sets},
+        order=20,
     )

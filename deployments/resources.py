@@ -139,7 +139,7 @@ def register_import_kinds() -> None:
             columns=PLAN_LINE_COLUMNS,
             resource_factory=DistributionPlanLineResource,
             permission="deployments.add_distributionplanline",
-            list_url_name="dashboard",
+            list_url_name="plan_list",
             example_row={
                 "handover_set": "HS-2024-01",
                 "office": "CR-SU-KHU",

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.auth.models import Group
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from deployments.choices import ActStatus
-from deployments.models import HandoverAct, HandoverActItem, Transfer, TransferItem
+from deployments.choices import ARRIVED_OUTCOMES, ActLanguage, ActStatus, TransferStatus
+from deployments.models import (
+    DistributionPlanLine,
+    HandoverAct,
+    HandoverActItem,
+    Transfer,
+    TransferItem,
+)
 from inventory.access import scope_offices, sees_whole_country
-from inventory.choices import AssetStatus, OfficeKind
-from inventory.models import Asset, Category, Office
+from inventory.choices import AssetStatus, OfficeKind, Role
+from inventory.models import Asset, Category, HandoverSet, HandoverSetLine, Office, UserScope
+from inventory.selectors import FieldChange, HistoryEntry
+from inventory.services import STATUSES_AT_OFFICE
 
 
 def transfer_queryset(*, user) -> QuerySet[Transfer]:
@@ -133,3 +144,500 @@ def asset_deliveries(*, asset: Asset) -> AssetDeliveries:
         .order_by("-act__act_date", "-act__number")
     )
     return AssetDeliveries(items=items, act_items=act_items)
+
+
+ACT_HISTORY_LIMIT = 200
+# Fields of an act shown in its history, in the order of the form.
+_ACT_HISTORY_FIELDS = (
+    "status",
+    "language",
+    "act_date",
+    "place",
+    "giver_name",
+    "giver_position",
+    "receiver_name",
+    "receiver_position",
+    "notes",
+    "signed_scan_sha256",
+)
+_ACT_HISTORY_CHOICES = {"status": ActStatus, "language": ActLanguage}
+
+
+def handover_act_list_queryset(*, user) -> QuerySet[HandoverAct]:
+    """Return the acts the user may see, each with its number of assets and total value."""
+    return handover_act_queryset(user=user).annotate(
+        item_count=Count("items"),
+        total_value=Coalesce(
+            Sum("items__value"),
+            Value(0),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+    )
+
+
+def handover_act_get(*, user, pk: int) -> HandoverAct:
+    """Return one act in the user's scope, or raise HandoverAct.DoesNotExist.
+
+    The act it corrects and the act that replaced it come joined in.
+    """
+    return handover_act_queryset(user=user).select_related("replaced_by").get(pk=pk)
+
+
+def handover_act_items(*, act: HandoverAct) -> list[HandoverActItem]:
+    """Return the act's items in category and tag order, with their category and asset's set."""
+    return list(
+        HandoverActItem.objects.filter(act=act)
+        .select_related("category", "asset__handover_set")
+        .order_by("category__sort_order", "category__code", "tag")
+    )
+
+
+def transfer_for_act(*, user, pk: int) -> Transfer:
+    """Return a transfer in the user's scope, or raise Transfer.DoesNotExist."""
+    return transfer_queryset(user=user).select_related("destination__district").get(pk=pk)
+
+
+def office_for_act(*, user, pk: int) -> Office:
+    """Return an office in the user's scope, or raise Office.DoesNotExist."""
+    return scope_offices(user, Office.objects.select_related("region", "district")).get(pk=pk)
+
+
+def transfer_arrived_assets(*, transfer: Transfer) -> list[Asset]:
+    """Return the assets a transfer delivered that are still at its destination (an act's list)."""
+    return list(
+        Asset.objects.filter(
+            transfer_items__in=TransferItem.objects.filter(
+                transfer=transfer, outcome__in=list(ARRIVED_OUTCOMES)
+            ),
+            office_id=transfer.destination_id,
+        )
+        .select_related("asset_model__manufacturer", "asset_model__category")
+        .order_by("tag")
+    )
+
+
+def office_act_assets(*, office: Office) -> list[Asset]:
+    """Return the devices at an office that an act for the office can list."""
+    return list(
+        Asset.objects.filter(office=office, status__in=list(STATUSES_AT_OFFICE))
+        .select_related("asset_model__manufacturer", "asset_model__category")
+        .order_by("asset_model__category__sort_order", "tag")
+    )
+
+
+def user_position(*, user) -> str:
+    """Return the position the user gave in their scope, or an empty string."""
+    return UserScope.objects.filter(user=user).values_list("position", flat=True).first() or ""
+
+
+def office_head_for_act(*, office: Office) -> tuple[str, str]:
+    """Return (full name, position) of the office's head, to prefill the act's receiver."""
+    scope = (
+        UserScope.objects.filter(
+            office=office,
+            user__is_active=True,
+            user__groups__in=Group.objects.filter(name=Role.OFFICE_HEAD),
+        )
+        .select_related("user")
+        .order_by("user__pk")
+        .first()
+    )
+    if scope is None:
+        return "", ""
+    return scope.user.get_full_name(), scope.position
+
+
+def _history_display(act_field, value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    name = act_field.name
+    if name in _ACT_HISTORY_CHOICES:
+        choices = _ACT_HISTORY_CHOICES[name]
+        return str(choices(value).label) if value in choices.values else str(value)
+    if hasattr(value, "strftime"):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+def handover_act_history(*, act: HandoverAct) -> list[HistoryEntry]:
+    """Return the act's history, newest first: who, when, why and which fields changed.
+
+    One query whatever the length.
+    """
+    records = list(
+        act.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : ACT_HISTORY_LIMIT + 1
+        ]
+    )
+    fields = {name: HandoverAct._meta.get_field(name) for name in _ACT_HISTORY_FIELDS}
+    entries = []
+    for index, record in enumerate(records[:ACT_HISTORY_LIMIT]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes: list[FieldChange] = []
+        if previous is not None and record.history_type != "+":
+            delta = record.diff_against(previous, included_fields=list(_ACT_HISTORY_FIELDS))
+            for change in delta.changes:
+                act_field = fields[change.field]
+                changes.append(
+                    FieldChange(
+                        label=str(act_field.verbose_name),
+                        old=_history_display(act_field, change.old),
+                        new=_history_display(act_field, change.new),
+                    )
+                )
+        user = record.history_user
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=(user.get_full_name() or user.get_username()) if user else _("system"),
+                reason=record.history_change_reason or "",
+                kind="created" if record.history_type == "+" else "changed",
+                changes=changes,
+            )
+        )
+    return entries
+
+
+# Transfers whose assets count as dispatched: on their way, partly or wholly arrived.
+PLAN_DISPATCHED_STATUSES: tuple[str, ...] = (
+    TransferStatus.DISPATCHED,
+    TransferStatus.PARTLY_RECEIVED,
+    TransferStatus.RECEIVED,
+)
+
+# (handover set id, office id, category id)
+PlanKey = tuple[int, int, int]
+
+
+@dataclass
+class PlanCounts:
+    """Planned, dispatched, received and signed-for devices of one cell, row or total."""
+
+    planned: int = 0
+    dispatched: int = 0
+    received: int = 0
+    signed: int = 0
+
+    @property
+    def more_than_planned(self) -> bool:
+        """Return whether more devices were dispatched than planned."""
+        return self.dispatched > self.planned
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.planned or self.dispatched or self.received or self.signed)
+
+    def add(self, other: PlanCounts) -> None:
+        """Add ``other``'s figures to these."""
+        self.planned += other.planned
+        self.dispatched += other.dispatched
+        self.received += other.received
+        self.signed += other.signed
+
+
+@dataclass(frozen=True)
+class PlanCategoryLine:
+    """One category of a handover set: declared against the sum of its offices' figures."""
+
+    category: Category
+    declared: int
+    counts: PlanCounts
+
+    @property
+    def allocation_gap(self) -> int:
+        """Return planned minus declared: above zero over-allocated, below under-allocated."""
+        return self.counts.planned - self.declared
+
+    @property
+    def over_allocated(self) -> bool:
+        return self.allocation_gap > 0
+
+    @property
+    def under_allocated(self) -> bool:
+        return self.allocation_gap < 0
+
+    @property
+    def unplanned(self) -> int:
+        """Return how many declared devices have no planned office yet."""
+        return max(0, -self.allocation_gap)
+
+    @property
+    def overplanned(self) -> int:
+        """Return how many more devices are planned than declared."""
+        return max(0, self.allocation_gap)
+
+
+@dataclass(frozen=True)
+class PlanSetSummary:
+    """A handover set's figures per category and in total, with its allocation flags."""
+
+    handover_set: HandoverSet
+    categories: list[PlanCategoryLine]
+    declared: int
+    counts: PlanCounts
+
+    @property
+    def over_allocated(self) -> bool:
+        """Return whether any category plans more devices than the set declares."""
+        return any(line.over_allocated for line in self.categories)
+
+    @property
+    def under_allocated(self) -> bool:
+        """Return whether any category leaves declared devices without a planned office."""
+        return any(line.under_allocated for line in self.categories)
+
+    # Flat names for tables and their exports.
+    @property
+    def planned(self) -> int:
+        return self.counts.planned
+
+    @property
+    def dispatched(self) -> int:
+        return self.counts.dispatched
+
+    @property
+    def received(self) -> int:
+        return self.counts.received
+
+    @property
+    def signed(self) -> int:
+        return self.counts.signed
+
+
+@dataclass(frozen=True)
+class PlanGridRow:
+    """One office of the grid: a cell per category of the set, and the row's total."""
+
+    office: Office
+    cells: list[PlanCounts]
+    total: PlanCounts
+
+
+@dataclass(frozen=True)
+class PlanGrid:
+    """A handover set's plan: the summary, and the offices shown with their cells and totals."""
+
+    summary: PlanSetSummary
+    categories: list[Category]
+    rows: list[PlanGridRow]
+    totals: list[PlanCounts]  # per category, over the rows shown
+    total: PlanCounts
+
+
+@dataclass(frozen=True)
+class PlanOfficeSet:
+    """One handover set's figures at one office, per category."""
+
+    handover_set: HandoverSet
+    lines: list[tuple[Category, PlanCounts]] = field(default_factory=list)
+    total: PlanCounts = field(default_factory=PlanCounts)
+
+
+def plan_counts(
+    *,
+    handover_set_ids: Iterable[int] | None = None,
+    office_ids: Iterable[int] | QuerySet | None = None,
+) -> dict[PlanKey, PlanCounts]:
+    """Return the figures per (handover set, office, category), as defined in the module.
+
+    ``None`` means every set or every office. Three grouped queries, whatever the size.
+    """
+    lines = DistributionPlanLine.objects.all()
+    items = TransferItem.objects.filter(
+        transfer__status__in=PLAN_DISPATCHED_STATUSES, asset__handover_set__isnull=False
+    )
+    act_items = HandoverActItem.objects.filter(
+        act__status=ActStatus.SIGNED, asset__handover_set__isnull=False
+    )
+    if handover_set_ids is not None:
+        set_ids = list(handover_set_ids)
+        lines = lines.filter(handover_set_id__in=set_ids)
+        items = items.filter(asset__handover_set_id__in=set_ids)
+        act_items = act_items.filter(asset__handover_set_id__in=set_ids)
+    if office_ids is not None:
+        if not isinstance(office_ids, QuerySet):
+            office_ids = list(office_ids)
+        lines = lines.filter(office_id__in=office_ids)
+        items = items.filter(transfer__destination_id__in=office_ids)
+        act_items = act_items.filter(act__office_id__in=office_ids)
+
+    counts: dict[PlanKey, PlanCounts] = {}
+    for set_id, office_id, category_id, planned in lines.values_list(
+        "handover_set_id", "office_id", "category_id", "planned_quantity"
+    ).order_by():
+        counts.setdefault((set_id, office_id, category_id), PlanCounts()).planned += planned
+    for set_id, office_id, category_id, dispatched, received in (
+        items.values_list(
+            "asset__handover_set_id",
+            "transfer__destination_id",
+            "asset__asset_model__category_id",
+        )
+        .annotate(
+            dispatched=Count("asset_id", distinct=True),
+            received=Count("asset_id", distinct=True, filter=Q(outcome__in=list(ARRIVED_OUTCOMES))),
+        )
+        .order_by()
+    ):
+        cell = counts.setdefault((set_id, office_id, category_id), PlanCounts())
+        cell.dispatched += dispatched
+        cell.received += received
+    for set_id, office_id, category_id, signed in (
+        act_items.values_list("asset__handover_set_id", "act__office_id", "category_id")
+        .annotate(signed=Count("asset_id", distinct=True))
+        .order_by()
+    ):
+        counts.setdefault((set_id, office_id, category_id), PlanCounts()).signed += signed
+    return counts
+
+
+def _declared(handover_set_ids: list[int]) -> dict[tuple[int, int], int]:
+    return {
+        (set_id, category_id): quantity
+        for set_id, category_id, quantity in HandoverSetLine.objects.filter(
+            handover_set_id__in=handover_set_ids
+        ).values_list("handover_set_id", "category_id", "declared_quantity")
+    }
+
+
+def _summaries(
+    *,
+    handover_sets: list[HandoverSet],
+    counts: dict[PlanKey, PlanCounts],
+    declared: dict[tuple[int, int], int],
+    categories: list[Category],
+) -> list[PlanSetSummary]:
+    by_set: dict[int, dict[int, PlanCounts]] = {}
+    for (set_id, _office_id, category_id), cell in counts.items():
+        by_set.setdefault(set_id, {}).setdefault(category_id, PlanCounts()).add(cell)
+    summaries = []
+    for handover_set in handover_sets:
+        figures = by_set.get(handover_set.pk, {})
+        lines = [
+            PlanCategoryLine(
+                category=category,
+                declared=declared.get((handover_set.pk, category.pk), 0),
+                counts=figures.get(category.pk, PlanCounts()),
+            )
+            for category in categories
+            if (handover_set.pk, category.pk) in declared or category.pk in figures
+        ]
+        total = PlanCounts()
+        for line in lines:
+            total.add(line.counts)
+        summaries.append(
+            PlanSetSummary(
+                handover_set=handover_set,
+                categories=lines,
+                declared=sum(line.declared for line in lines),
+                counts=total,
+            )
+        )
+    return summaries
+
+
+def plan_handover_sets() -> QuerySet[HandoverSet]:
+    """Return the handover sets a plan can be made for, in delivery order."""
+    return HandoverSet.objects.order_by("handover_date", "code")
+
+
+def plan_set_summaries(*, handover_sets: Iterable[HandoverSet]) -> list[PlanSetSummary]:
+    """Return each set's declared and planned/dispatched/received/signed totals per category.
+
+    Whole-country figures (see the module's docstring). Five queries.
+    """
+    handover_sets = list(handover_sets)
+    set_ids = [handover_set.pk for handover_set in handover_sets]
+    if not set_ids:
+        return []
+    return _summaries(
+        handover_sets=handover_sets,
+        counts=plan_counts(handover_set_ids=set_ids),
+        declared=_declared(set_ids),
+        categories=list(Category.objects.all()),
+    )
+
+
+def plan_office_queryset(*, user, handover_set: HandoverSet) -> QuerySet[Office]:
+    """Return the offices in the user's scope that a set's plan lists.
+
+    Every active office but the warehouse (which sends devices, it is not planned for), and
+    any other office that already has a line in the set's plan.
+    """
+    planned_here = DistributionPlanLine.objects.filter(handover_set=handover_set).values(
+        "office_id"
+    )
+    return scope_offices(
+        user,
+        Office.objects.filter(
+            (Q(is_active=True) & ~Q(kind=OfficeKind.WAREHOUSE)) | Q(pk__in=planned_here)
+        )
+        .select_related("region")
+        .order_by("region__sort_order", "name_en", "code"),
+    )
+
+
+def plan_grid(*, handover_set: HandoverSet, offices: Iterable[Office]) -> PlanGrid:
+    """Return a set's summary (whole country) and the grid of the given offices.
+
+    The columns are the set's categories: those it declares and any other with a figure.
+    Five queries; the offices are expected to be loaded already.
+    """
+    offices = list(offices)
+    counts = plan_counts(handover_set_ids=[handover_set.pk])
+    (summary,) = _summaries(
+        handover_sets=[handover_set],
+        counts=counts,
+        declared=_declared([handover_set.pk]),
+        categories=list(Category.objects.all()),
+    )
+    categories = [line.category for line in summary.categories]
+    rows = []
+    totals = [PlanCounts() for _category in categories]
+    total = PlanCounts()
+    for office in offices:
+        cells = [
+            counts.get((handover_set.pk, office.pk, category.pk), PlanCounts())
+            for category in categories
+        ]
+        row_total = PlanCounts()
+        for index, cell in enumerate(cells):
+            row_total.add(cell)
+            totals[index].add(cell)
+        total.add(row_total)
+        rows.append(PlanGridRow(office=office, cells=cells, total=row_total))
+    return PlanGrid(summary=summary, categories=categories, rows=rows, totals=totals, total=total)
+
+
+def plan_line_export_queryset(
+    *, handover_set: HandoverSet, offices: QuerySet[Office]
+) -> QuerySet[DistributionPlanLine]:
+    """Return a set's plan lines for the given offices, in the grid's order, for an export."""
+    return (
+        DistributionPlanLine.objects.filter(handover_set=handover_set, office__in=offices)
+        .select_related("handover_set", "office", "category")
+        .order_by("office__region__sort_order", "office__name_en", "office__code", "category")
+    )
+
+
+def plan_office_sets(*, office: Office) -> list[PlanOfficeSet]:
+    """Return, per handover set and category, an office's planned/dispatched/received/signed.
+
+    Only sets and categories with a figure at the office. Three queries when there is none,
+    five otherwise.
+    """
+    counts = plan_counts(office_ids=[office.pk])
+    if not counts:
+        return []
+    set_ids = {key[0] for key in counts}
+    handover_sets = list(plan_handover_sets().filter(pk__in=set_ids))
+    categories = list(Category.objects.filter(pk__in={key[2] for key in counts}))
+    result = []
+    for handover_set in handover_sets:
+        entry = PlanOfficeSet(handover_set=handover_set)
+        for category in categories:
+            cell = counts.get((handover_set.pk, office.pk, category.pk))
+            if cell is not None:
+                entry.lines.append((category, cell))
+                entry.total.add(cell)
+        result.append(entry)
+    return result

@@ -73,9 +73,10 @@ def plan_save(
     """
     for (office_id, _category_id), quantity in quantities.items():
         if quantity is not None and quantity < 0:
+            office = Office.objects.filter(pk=office_id).values_list("code", flat=True).first()
             raise ValidationError(
                 _("A planned quantity cannot be negative (office %(office)s).")
-                % {"office": office_id}
+                % {"office": office or office_id}
             )
     existing = {
         (line.office_id, line.category_id): line
@@ -623,7 +624,8 @@ ACT_EDITABLE_FIELDS: tuple[str, ...] = (
 )
 
 
-def _locked_check(act: HandoverAct) -> None:
+def handover_act_check_editable(*, act: HandoverAct) -> None:
+    """Refuse, saying why, when the act is signed (or superseded) and so locked."""
     if act.is_locked:
         raise ValidationError(
             _(
@@ -647,7 +649,7 @@ def handover_act_update(
     if unknown:
         raise ValueError(f"handover_act_update cannot change {sorted(unknown)}")
     act = HandoverAct.objects.select_for_update().get(pk=act.pk)
-    _locked_check(act)
+    handover_act_check_editable(act=act)
     for name, value in changes.items():
         setattr(act, name, value.strip() if isinstance(value, str) else value)
     act.full_clean(exclude=["signed_scan"])
@@ -745,7 +747,7 @@ def handover_act_sign(*, act: HandoverAct, by: AbstractBaseUser | None, upload) 
     from django.conf import settings
 
     act = HandoverAct.objects.select_for_update().get(pk=act.pk)
-    _locked_check(act)
+    handover_act_check_editable(act=act)
     kind = scan_check(upload=upload, max_bytes=settings.ACT_SCAN_MAX_MB * 1024 * 1024)
     digest = hashlib.sha256()
     for chunk in upload.chunks():

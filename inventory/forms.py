@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from inventory import labels
 from inventory.access import scope_offices
 from inventory.choices import AssetStatus
 from inventory.models import Asset, AssetModel, CRService, Office
@@ -172,3 +173,41 @@ class ImportUploadForm(forms.Form):
                 },
             )
         return upload
+
+
+class AssetLabelsForm(forms.Form):
+    """Options of a label sheet: the label stock, the first free position and copies per asset."""
+
+    layout = forms.ChoiceField(label=_("Label sheet"), choices=labels.layout_choices)
+    start = forms.IntegerField(
+        label=_("Start at position"),
+        min_value=1,
+        help_text=_(
+            "To use a partly used sheet: the first free label, counted left to right, "
+            "then top to bottom."
+        ),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    copies = forms.IntegerField(
+        label=_("Copies of each label"),
+        min_value=1,
+        max_value=labels.MAX_COPIES,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    # What the page starts with when the request names no option.
+    DEFAULTS = {"layout": labels.DEFAULT_LAYOUT, "start": "1", "copies": "1"}
+
+    def clean(self):
+        data = super().clean()
+        layout = labels.LAYOUTS.get(data.get("layout", ""))
+        start = data.get("start")
+        if layout is not None and start is not None and start > layout.per_sheet:
+            self.add_error(
+                "start",
+                _("A sheet of this kind has %(count)s labels: start at 1 to %(count)s.")
+                % {"count": layout.per_sheet},
+            )
+        if layout is not None:
+            data["layout"] = layout
+        return data

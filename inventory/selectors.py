@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from inventory.access import scope_assets, scope_offices, scope_regions
@@ -17,6 +18,7 @@ from inventory.models import (
     AssetModel,
     Category,
     CRService,
+    FundingSource,
     HandoverSet,
     HandoverSetLine,
     Office,
@@ -361,3 +363,54 @@ def office_devices(*, office: Office) -> OfficeDevices:
             rows.append(ZoneCategoryCount(zone, label, row, sum(row)))
     totals = [sum(r.counts[i] for r in rows) for i in range(len(categories))]
     return OfficeDevices(categories, rows, totals, sum(totals))
+
+
+@dataclass(frozen=True)
+class LabelSelection:
+    """The assets to print labels for, in the order asked, and how many were asked in all."""
+
+    assets: list[Asset]
+    total: int
+
+    @property
+    def over_limit(self) -> bool:
+        """Return whether more assets were asked than may be printed at once (none are given)."""
+        return self.total > len(self.assets)
+
+
+def asset_labels(
+    *,
+    user,
+    ids: Sequence[int] | None = None,
+    queryset: QuerySet[Asset] | None = None,
+    limit: int,
+) -> LabelSelection:
+    """Return the assets to label: those with ``ids``, or the (filtered, ordered) ``queryset``.
+
+    Either way only assets in the user's scope; with ``ids``, one outside it (or unknown) raises
+    Asset.DoesNotExist. Each asset comes with its model, maker and its handover set's donors
+    (ordered by code). When more than ``limit`` are asked, none are returned and ``total`` says
+    how many. Two queries whatever the number: the assets, then their donors (or, over the
+    limit, the count).
+    """
+    if (ids is None) == (queryset is None):
+        raise TypeError("give either ids or queryset")
+    donors = Prefetch(
+        "handover_set__funding_sources", queryset=FundingSource.objects.order_by("code")
+    )
+    if ids is not None:
+        if len(ids) > limit:
+            return LabelSelection(assets=[], total=len(ids))
+        found = {asset.pk: asset for asset in asset_queryset(user=user).filter(pk__in=ids)}
+        if len(found) != len(set(ids)):
+            raise Asset.DoesNotExist("No such asset in the user's scope.")
+        assets = [found[pk] for pk in ids]
+    else:
+        rows = scope_assets(
+            user, queryset.select_related("asset_model__manufacturer", "handover_set")
+        )
+        assets = list(rows[: limit + 1])
+        if len(assets) > limit:
+            return LabelSelection(assets=[], total=rows.count())
+    prefetch_related_objects(assets, donors)
+    return LabelSelection(assets=assets, total=len(assets))

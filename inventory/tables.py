@@ -7,6 +7,7 @@ Exports (inventory.exports) take the same columns. A ``render_<column>`` that re
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Asset, Office
@@ -17,6 +18,27 @@ _WIDE_ONLY = {"th": {"class": "wide-only"}, "td": {"class": "wide-only"}}
 
 
 class AssetTable(tables.Table):
+    # Ticks for "Print labels for selected": sent as ``ids`` by the list's form, never exported.
+    # Hidden until the table is rendered on a page (see before_render), so a table built in
+    # code, for an export or a test, has only the register's columns.
+    select = tables.CheckBoxColumn(
+        accessor="pk",
+        exclude_from_export=True,
+        visible=False,
+        attrs={
+            "th": {"class": "select"},
+            "td": {"class": "select"},
+            "th__input": {
+                "aria-label": _("Select all rows on this page"),
+                "onclick": "for (const box of this.closest('table')"
+                ".querySelectorAll('tbody input[name=ids]')) box.checked = this.checked;",
+            },
+            "td__input": {
+                "name": "ids",
+                "aria-label": lambda record: gettext("Select %(tag)s") % {"tag": record.tag},
+            },
+        },
+    )
     tag = tables.Column(verbose_name=_("Asset tag"), attrs={"td": {"class": "nowrap"}})
     serial = tables.Column(verbose_name=_("Serial number"), attrs={"td": {"class": "mono"}})
     asset_model = tables.Column(
@@ -45,6 +67,7 @@ class AssetTable(tables.Table):
         model = Asset
         fields = ()
         sequence = (
+            "select",
             "tag",
             "serial",
             "asset_model",
@@ -57,6 +80,13 @@ class AssetTable(tables.Table):
         order_by = ("tag",)
         attrs = {"class": "table"}
         empty_text = _("No assets match.")
+
+    # Set False where the table is shown outside a form that sends the ticked ``ids``.
+    selectable = True
+
+    def before_render(self, request):
+        if self.selectable:
+            self.columns.show("select")
 
     def render_tag(self, value, record):
         return format_html('<a href="{}">{}</a>', reverse("asset_detail", args=[record.pk]), value)

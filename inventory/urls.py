@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("assets/", views.AssetListView.as_view(), name="asset_list"),
     path("assets/add/", views.AssetCreateView.as_view(), name="asset_add"),
+    path("assets/labels/", views.AssetLabelsView.as_view(), name="asset_labels"),
     path("assets/<int:pk>/", views.AssetDetailView.as_view(), name="asset_detail"),
     path("assets/<int:pk>/edit/", views.AssetUpdateView.as_view(), name="asset_edit"),
     path("assets/<int:pk>/status/", views.AssetStatusView.as_view(), name="asset_status"),

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from inventory import selectors, services
-from inventory.exports import ListExportMixin
+from config.pdf import PdfUnavailable, html_to_pdf
+from inventory import labels, selectors, services
+from inventory.exports import EXPORT_PARAM, ListExportMixin
 from inventory.filtersets import AssetFilterSet, OfficeFilterSet
 from inventory.forms import (
     AssetForm,
+    AssetLabelsForm,
     AssetStatusForm,
     ImportUploadForm,
     OfficeForm,
@@ -390,3 +397,162 @@ class ImportView(LoginRequiredMixin, View):
             % {"file": pending["filename"], **totals},
         )
         return redirect(import_kind.list_url_name)
+
+
+# QR label sheets: the ticked assets, or the asset list's filtered rows, on A4 label stock.
+
+
+class AssetLabelsView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """A printable A4 sheet of QR labels, as a page (preview, print) or as a PDF.
+
+    ``?ids=1&ids=2`` (or ``ids=1,2``, or the same in a POST) names the assets; ``?from_list=1``
+    with the asset list's filter and sort parameters takes the list's rows, in its order.
+    ``layout``, ``start`` and ``copies`` are the sheet's options; ``_export=pdf`` asks for the
+    PDF. Only assets in the user's scope: a named asset outside it answers 404.
+    """
+
+    permission_required = "inventory.view_asset"
+    template_name = "inventory/asset_labels.html"
+    pdf_template_name = "inventory/asset_labels_pdf.html"
+    # Parameters that are the page's own; all others (the list's filters) are passed along.
+    OWN_PARAMS = ("ids", "layout", "start", "copies", EXPORT_PARAM, "csrfmiddlewaretoken")
+
+    def get(self, request):
+        return self.respond(request.GET)
+
+    def post(self, request):
+        return self.respond(request.POST)
+
+    def respond(self, params: QueryDict) -> HttpResponse:
+        request = self.request
+        try:
+            ids = labels.ids_parse(params.getlist("ids"))
+        except ValueError as exc:
+            raise Http404(_("No such asset in your scope.")) from exc
+        from_list = params.get("from_list") == "1" and not ids
+        back_url = _labels_back_url(request, params, from_list=from_list)
+        if not ids and not from_list:
+            messages.warning(
+                request,
+                _(
+                    "No assets were selected. Tick the assets to label, or choose "
+                    "“Labels for all filtered assets”."
+                ),
+            )
+            return redirect(back_url)
+        carry = [(k, v) for k in params if k not in self.OWN_PARAMS for v in params.getlist(k)]
+        if ids:
+            carry.append(("ids", ",".join(map(str, ids))))
+        data = params.copy()
+        for name, value in AssetLabelsForm.DEFAULTS.items():
+            if not data.get(name):
+                data[name] = value
+        form = AssetLabelsForm(data)
+        context = {"form": form, "carry": carry, "back_url": back_url}
+        if not form.is_valid():
+            return render(request, self.template_name, context)
+        layout, start, copies = (form.cleaned_data[k] for k in ("layout", "start", "copies"))
+        selection, problem = self.select(params, ids=ids, limit=labels.MAX_LABELS // copies)
+        if selection is not None and selection.over_limit:
+            asked = selection.total * copies
+            problem = ngettext(
+                "You asked for %(count)s label; at most %(max)s (%(sheets)s sheets) are printed "
+                "at once. Narrow the list's filters or tick fewer assets, or print fewer copies.",
+                "You asked for %(count)s labels; at most %(max)s (%(sheets)s sheets) are printed "
+                "at once. Narrow the list's filters or tick fewer assets, or print fewer copies.",
+                asked,
+            ) % {
+                "count": asked,
+                "max": labels.MAX_LABELS,
+                "sheets": labels.sheet_count(labels=labels.MAX_LABELS, layout=layout),
+            }
+        elif selection is not None and not selection.assets:
+            problem = _("No assets match the list's filters: there is nothing to print.")
+        if problem:
+            return render(request, self.template_name, {**context, "problem": problem})
+
+        base_url = settings.SITE_URL or request.build_absolute_uri("/").rstrip("/")
+        items = [
+            _asset_label(asset, base_url=base_url, layout=layout) for asset in selection.assets
+        ]
+        sheets = labels.label_sheets(items=items, layout=layout, start=start, copies=copies)
+        pdf_query = QueryDict(mutable=True)
+        for key, value in carry:
+            pdf_query.appendlist(key, value)
+        pdf_query.update({"layout": layout.key, "start": start, "copies": copies})
+        pdf_query[EXPORT_PARAM] = "pdf"
+        context.update(
+            layout=layout,
+            sheets=sheets,
+            asset_count=len(items),
+            label_count=len(items) * copies,
+            pdf_url=f"?{pdf_query.urlencode()}",
+        )
+        if params.get(EXPORT_PARAM) != "pdf":
+            return render(request, self.template_name, context)
+        html = render_to_string(self.pdf_template_name, context, request=request)
+        try:
+            pdf = html_to_pdf(html=html, title=_("Asset labels"))
+        except PdfUnavailable:
+            context["problem"] = _(
+                "The PDF cannot be made on this server at the moment. "
+                "Print this page from the browser instead: it gives the same sheet."
+            )
+            return render(request, self.template_name, context, status=503)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename="asset-labels.pdf"
+        )
+        return response
+
+    def select(
+        self, params: QueryDict, *, ids: list[int], limit: int
+    ) -> tuple[selectors.LabelSelection | None, str]:
+        """Return the assets to label (the ids, else the list's rows), or why there are none."""
+        user = self.request.user
+        if ids:
+            try:
+                return selectors.asset_labels(user=user, ids=ids, limit=limit), ""
+            except Asset.DoesNotExist as exc:
+                raise Http404(_("No such asset in your scope.")) from exc
+        filterset = AssetFilterSet(
+            params, queryset=selectors.asset_queryset(user=user), request=self.request
+        )
+        if not filterset.is_valid():
+            errors = "; ".join(str(e) for field in filterset.errors.values() for e in field)
+            return None, _("The list's filters are not valid: %(errors)s") % {"errors": errors}
+        # The list's own sort (its ?sort=), as its table applies it.
+        table = AssetTable(filterset.qs, order_by=params.get("sort") or None)
+        return selectors.asset_labels(user=user, queryset=table.data.data, limit=limit), ""
+
+
+def _asset_label(asset: Asset, *, base_url: str, layout: labels.LabelLayout) -> labels.AssetLabel:
+    """Return the label of ``asset`` (model, maker and donors loaded), pointing at its page."""
+    handover_set = asset.handover_set
+    sources = list(handover_set.funding_sources.all()) if handover_set else []
+    implementer = handover_set.implementer if handover_set else ""
+    return labels.asset_label(
+        url=base_url + asset.get_absolute_url(),
+        tag=asset.tag,
+        serial=asset.serial,
+        model=f"{asset.asset_model.manufacturer.name} {asset.asset_model.name}",
+        donors=labels.donors_line(donors=[s.name for s in sources], implementer=implementer),
+        donors_short=labels.donors_line(donors=[s.code for s in sources], implementer=implementer),
+        layout=layout,
+    )
+
+
+def _labels_back_url(request, params: QueryDict, *, from_list: bool) -> str:
+    """Return where "Back" goes: the list the labels came from, as it was."""
+    back = params.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    if from_list:
+        query = params.copy()
+        for key in (*AssetLabelsView.OWN_PARAMS, "from_list", "next"):
+            query.pop(key, None)
+        if query:
+            return f"{reverse('asset_list')}?{query.urlencode()}"
+    return reverse("asset_list")

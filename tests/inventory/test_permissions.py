@@ -21,6 +21,8 @@ MATRIX = {
     "office_detail_out_of_scope": (302, 200, 200, 200, 404, 404),
     "office_add": (302, 200, 200, 403, 403, 403),
     "office_edit": (302, 200, 200, 403, 403, 403),
+    "asset_labels_in_scope": (302, 200, 200, 200, 200, 200),
+    "asset_labels_out_of_scope": (302, 200, 200, 200, 404, 404),
 }
 
 
@@ -60,6 +62,8 @@ def _url(page, world):
         "office_detail_out_of_scope": reverse("office_detail", args=[world["away"].pk]),
         "office_add": reverse("office_add"),
         "office_edit": reverse("office_edit", args=[world["home"].pk]),
+        "asset_labels_in_scope": f"{reverse('asset_labels')}?ids={world['asset_in'].pk}",
+        "asset_labels_out_of_scope": f"{reverse('asset_labels')}?ids={world['asset_out'].pk}",
     }[page]
 
 

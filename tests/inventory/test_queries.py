@@ -25,11 +25,17 @@ EXPECTED = {
     "asset_list": 12,
     # the same, plus the check that the chosen region exists
     "asset_list_filtered": 13,
-    # ... asset, services, history, history services, names of models/offices/sets/services
-    "asset_detail": 13,
+    # ... asset, services, history, history services, names of models/offices/sets/services,
+    # and the deployments panel: its transfers and its handover acts
+    "asset_detail": 15,
     "dashboard": 12,
     "office_list": 9,
-    "office_detail": 9,
+    # ... and the deployments panel: plan lines, deliveries and signed acts per category
+    "office_detail": 12,
+    # session, user, 2 permission lookups, roles, assets, their donors
+    "asset_labels": 7,
+    # the same, plus the check that the chosen region exists
+    "asset_labels_from_list": 8,
 }
 
 
@@ -80,6 +86,11 @@ def _pages(assets, offices):
         "dashboard": (reverse("dashboard"), None),
         "office_list": (reverse("office_list"), None),
         "office_detail": (reverse("office_detail", args=[offices[0].pk]), None),
+        "asset_labels": (reverse("asset_labels"), {"ids": [a.pk for a in assets]}),
+        "asset_labels_from_list": (
+            reverse("asset_labels"),
+            {"from_list": "1", "region": offices[0].region_id, "sort": "-serial"},
+        ),
     }
 
 

@@ -1,11 +1,12 @@
-"""Filters of the transfer list and of the assets that can go on a transfer."""
+"""Filters of the deployment lists: transfers, the assets to pick for one, acts, plans."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from deployments.choices import TransferStatus
-from deployments.models import Transfer
+from deployments.choices import ActLanguage, ActStatus, TransferStatus
+from deployments.models import HandoverAct, Transfer
 from inventory.access import scope_offices, scope_regions
 from inventory.models import Asset, AssetModel, Category, HandoverSet, Office, Region
 
@@ -94,4 +95,94 @@ class TransferPickFilterSet(django_filters.FilterSet):
             Q(tag__icontains=value)
             | Q(serial__contains=serial_normalise(value))
             | Q(asset_model__name__icontains=value)
+        )
+
+
+def _act_offices(request):
+    if request is None:
+        return Office.objects.none()
+    return scope_offices(request.user, Office.objects.all())
+
+
+def _act_regions(request):
+    if request is None:
+        return Region.objects.none()
+    return scope_regions(request.user, Region.objects.all())
+
+
+class HandoverActFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Number or office"), method="search")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ActStatus.choices)
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), field_name="office__region", queryset=_act_regions
+    )
+    office = django_filters.ModelChoiceFilter(label=_("Office"), queryset=_act_offices)
+    year = django_filters.NumberFilter(
+        label=_("Year"),
+        field_name="act_date",
+        lookup_expr="year",
+        widget=forms.NumberInput(attrs={"min": 2000, "max": 2100, "step": 1}),
+    )
+    language = django_filters.ChoiceFilter(
+        label=_("Language of the act"), choices=ActLanguage.choices
+    )
+
+    class Meta:
+        model = HandoverAct
+        fields = ()
+
+    def search(self, queryset, name, value):
+        """Match the act's number, or its office's code or name in any language."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(office__code__icontains=value)
+            | Q(office__name_en__icontains=value)
+            | Q(office__name_ru__icontains=value)
+            | Q(office__name_tg__icontains=value)
+        )
+
+
+class PlanOfficeFilterSet(django_filters.FilterSet):
+    """Which offices the grid lists: by region, or by a piece of the office's code or name."""
+
+    q = django_filters.CharFilter(label=_("Office name or code"), method="search")
+    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=_regions)
+
+    class Meta:
+        model = Office
+        fields = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__icontains=value)
+            | Q(name_en__icontains=value)
+            | Q(name_ru__icontains=value)
+            | Q(name_tg__icontains=value)
+        )
+
+
+class PlanSetFilterSet(django_filters.FilterSet):
+    """Find a handover set by a piece of its code or name."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+
+    class Meta:
+        model = HandoverSet
+        fields = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__icontains=value)
+            | Q(name_en__icontains=value)
+            | Q(name_ru__icontains=value)
+            | Q(name_tg__icontains=value)
         )

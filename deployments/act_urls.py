@@ -1,3 +1,0 @@
-"""URLs of act pages (merged into urls.py when the issue is done)."""
-
-urlpatterns: list = []
