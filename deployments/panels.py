@@ -38,3 +38,18 @@ def plan_office_panel(request: HttpRequest, office: Office) -> Panel | None:
         context={"office": office, "sets": sets},
         order=20,
     )
+
+
+def office_acts_panel(request: HttpRequest, office: Office) -> Panel | None:
+    """Show an office's handover acts and transfers still on their way to it (two queries)."""
+    if not request.user.has_perm("deployments.view_handoveract"):
+        return None
+    return Panel(
+        template="deployments/office_acts_panel.html",
+        context={
+            "office": office,
+            "acts": selectors.office_recent_acts(office=office),
+            "incoming": selectors.office_incoming_transfers(office=office),
+        },
+        order=30,
+    )

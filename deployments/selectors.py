@@ -641,3 +641,27 @@ def plan_office_sets(*, office: Office) -> list[PlanOfficeSet]:
                 entry.total.add(cell)
         result.append(entry)
     return result
+
+
+OFFICE_PANEL_ACTS = 10
+
+
+def office_recent_acts(*, office: Office) -> list[HandoverAct]:
+    """Return an office's newest handover acts (at most ten)."""
+    return list(
+        HandoverAct.objects.filter(office=office).order_by("-act_date", "-number")[
+            :OFFICE_PANEL_ACTS
+        ]
+    )
+
+
+def office_incoming_transfers(*, office: Office) -> list[Transfer]:
+    """Return the transfers dispatched to an office with assets still outstanding."""
+    return list(
+        Transfer.objects.filter(
+            destination=office,
+            status__in=[TransferStatus.DISPATCHED, TransferStatus.PARTLY_RECEIVED],
+        )
+        .annotate(outstanding=Count("items", filter=Q(items__is_open=True)))
+        .order_by("dispatched_at")
+    )

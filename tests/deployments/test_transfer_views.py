@@ -273,3 +273,17 @@ def test_query_count_is_fixed(client, django_assert_num_queries, world, page, ro
     with django_assert_num_queries(EXPECTED[page]):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_office_page_shows_what_is_on_its_way_and_its_acts(client, world):
+    client.force_login(world["officer"])
+    html = client.get(reverse("office_detail", args=[world["home"].pk])).content.decode()
+    assert world["inbound"].number in html
+    assert "3 assets outstanding" in html
+    assert "No handover act for this office yet." in html
+    assert f"/acts/add/?office={world['home'].pk}" in html
+    # An auditor reads the acts but cannot make one.
+    client.force_login(make_user("auditor"))
+    html = client.get(reverse("office_detail", args=[world["home"].pk])).content.decode()
+    assert world["inbound"].number in html
+    assert "/acts/add/" not in html

@@ -30,8 +30,9 @@ EXPECTED = {
     "asset_detail": 15,
     "dashboard": 12,
     "office_list": 9,
-    # ... and the deployments panel: plan lines, deliveries and signed acts per category
-    "office_detail": 12,
+    # ... and the deployments panels: plan lines, deliveries and signed acts per category,
+    # the office's newest acts and the transfers on their way to it
+    "office_detail": 14,
     # session, user, 2 permission lookups, roles, assets, their donors
     "asset_labels": 7,
     # the same, plus the check that the chosen region exists
