@@ -203,14 +203,9 @@ def office_for_act(*, user, pk: int) -> Office:
 
 
 def transfer_arrived_assets(*, transfer: Transfer) -> list[Asset]:
-    """Return the assets a transfer delivered that are still at its destination (an act's list)."""
+    """Return the assets a new act for a transfer lists: arrived, still there, on no act yet."""
     return list(
-        Asset.objects.filter(
-            transfer_items__in=TransferItem.objects.filter(
-                transfer=transfer, outcome__in=list(ARRIVED_OUTCOMES)
-            ),
-            office_id=transfer.destination_id,
-        )
+        transfer_assets_for_act(transfer=transfer)
         .select_related("asset_model__manufacturer", "asset_model__category")
         .order_by("tag")
     )
@@ -664,4 +659,21 @@ def office_incoming_transfers(*, office: Office) -> list[Transfer]:
         )
         .annotate(outstanding=Count("items", filter=Q(items__is_open=True)))
         .order_by("dispatched_at")
+    )
+
+
+def transfer_assets_for_act(*, transfer: Transfer) -> QuerySet[Asset]:
+    """Return the assets a transfer delivered, still at its destination, on no act of it yet.
+
+    A transfer received in two steps (a missing device found later) gets a second act for
+    what the first did not list; a superseded act no longer counts.
+    """
+    return Asset.objects.filter(
+        transfer_items__transfer=transfer,
+        transfer_items__outcome__in=list(ARRIVED_OUTCOMES),
+        office=transfer.destination_id,
+    ).exclude(
+        act_items__act__in=HandoverAct.objects.filter(transfer=transfer).exclude(
+            status=ActStatus.SUPERSEDED
+        )
     )

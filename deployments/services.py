@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deployments import selectors
 from deployments.choices import (
     ARRIVED_OUTCOMES,
     ActStatus,
@@ -582,13 +583,17 @@ def handover_act_for_transfer(*, transfer: Transfer, by: AbstractBaseUser | None
         raise ValidationError(
             _("Transfer %(number)s has not been received yet.") % {"number": transfer.number}
         )
-    assets = _act_assets(
-        Asset.objects.filter(
-            transfer_items__transfer=transfer,
-            transfer_items__outcome__in=list(ARRIVED_OUTCOMES),
-            office=transfer.destination,
-        ).order_by("tag")
-    )
+    assets = _act_assets(selectors.transfer_assets_for_act(transfer=transfer).order_by("tag"))
+    if not assets:
+        existing = (
+            HandoverAct.objects.filter(transfer=transfer)
+            .exclude(status=ActStatus.SUPERSEDED)
+            .values_list("number", flat=True)
+        )
+        raise ValidationError(
+            _("Every device that arrived on %(number)s is already on act %(acts)s.")
+            % {"number": transfer.number, "acts": ", ".join(existing) or "—"}
+        )
     return handover_act_create(
         by=by, office=transfer.destination, assets=assets, transfer=transfer, **details
     )

@@ -203,6 +203,27 @@ def test_an_act_for_a_transfer_lists_only_what_arrived(officer, warehouse, home)
     assert set(act.items.values_list("asset_id", flat=True)) == {received.pk, damaged.pk}
 
 
+def test_a_transfer_gets_a_second_act_only_for_what_the_first_did_not_list(
+    officer, warehouse, home
+):
+    transfer, (received, missing) = received_transfer(
+        officer, warehouse, home, [ItemOutcome.RECEIVED, ItemOutcome.MISSING]
+    )
+    first = services.handover_act_for_transfer(transfer=transfer, by=officer, **details())
+    with pytest.raises(ValidationError) as error:
+        services.handover_act_for_transfer(transfer=transfer, by=officer, **details())
+    assert error.value.messages == [
+        f"Every device that arrived on {transfer.number} is already on act {first.number}."
+    ]
+    # The missing device turns up: a second act lists it alone.
+    services.transfer_receive(
+        transfer=transfer, by=officer, checks={missing.pk: ItemCheck(ItemOutcome.RECEIVED)}
+    )
+    second = services.handover_act_for_transfer(transfer=transfer, by=officer, **details())
+    assert list(second.items.values_list("asset_id", flat=True)) == [missing.pk]
+    assert received.pk in set(first.items.values_list("asset_id", flat=True))
+
+
 def test_an_act_needs_a_received_transfer(officer, warehouse, home):
     asset = make_asset(status=AssetStatus.IN_STOCK, office=warehouse)
     transfer = services.transfer_create(
