@@ -7,20 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from deployments.choices import ActLanguage, ActStatus, TransferStatus
 from deployments.models import HandoverAct, Transfer
-from inventory.access import scope_offices, scope_regions
-from inventory.models import Asset, AssetModel, Category, HandoverSet, Office, Region
-
-
-def _offices(request):
-    if request is None:
-        return Office.objects.none()
-    return scope_offices(request.user, Office.objects.all())
-
-
-def _regions(request):
-    if request is None:
-        return Region.objects.none()
-    return scope_regions(request.user, Region.objects.all())
+from inventory.filtersets import code_or_name_q, scoped_offices, scoped_regions
+from inventory.models import Asset, AssetModel, Category, HandoverSet, Office
 
 
 class TransferFilterSet(django_filters.FilterSet):
@@ -29,10 +17,10 @@ class TransferFilterSet(django_filters.FilterSet):
         label=_("Status"), choices=TransferStatus.choices, distinct=False
     )
     region = django_filters.ModelChoiceFilter(
-        label=_("Region"), field_name="destination__region", queryset=_regions
+        label=_("Region"), field_name="destination__region", queryset=scoped_regions
     )
-    destination = django_filters.ModelChoiceFilter(label=_("To"), queryset=_offices)
-    origin = django_filters.ModelChoiceFilter(label=_("From"), queryset=_offices)
+    destination = django_filters.ModelChoiceFilter(label=_("To"), queryset=scoped_offices)
+    origin = django_filters.ModelChoiceFilter(label=_("From"), queryset=scoped_offices)
     outstanding = django_filters.BooleanFilter(
         label=_("With assets outstanding"), method="filter_outstanding"
     )
@@ -48,10 +36,7 @@ class TransferFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.filter(
             Q(number__icontains=value)
-            | Q(destination__code__icontains=value)
-            | Q(destination__name_en__icontains=value)
-            | Q(destination__name_ru__icontains=value)
-            | Q(destination__name_tg__icontains=value)
+            | code_or_name_q(value, prefix="destination__")
             | Q(origin__code__icontains=value)
             | Q(carrier__icontains=value)
         )
@@ -98,25 +83,13 @@ class TransferPickFilterSet(django_filters.FilterSet):
         )
 
 
-def _act_offices(request):
-    if request is None:
-        return Office.objects.none()
-    return scope_offices(request.user, Office.objects.all())
-
-
-def _act_regions(request):
-    if request is None:
-        return Region.objects.none()
-    return scope_regions(request.user, Region.objects.all())
-
-
 class HandoverActFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Number or office"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ActStatus.choices)
     region = django_filters.ModelChoiceFilter(
-        label=_("Region"), field_name="office__region", queryset=_act_regions
+        label=_("Region"), field_name="office__region", queryset=scoped_regions
     )
-    office = django_filters.ModelChoiceFilter(label=_("Office"), queryset=_act_offices)
+    office = django_filters.ModelChoiceFilter(label=_("Office"), queryset=scoped_offices)
     year = django_filters.NumberFilter(
         label=_("Year"),
         field_name="act_date",
@@ -137,11 +110,7 @@ class HandoverActFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value)
-            | Q(office__code__icontains=value)
-            | Q(office__name_en__icontains=value)
-            | Q(office__name_ru__icontains=value)
-            | Q(office__name_tg__icontains=value)
+            Q(number__icontains=value) | code_or_name_q(value, prefix="office__")
         )
 
 
@@ -149,7 +118,7 @@ class PlanOfficeFilterSet(django_filters.FilterSet):
     """Which offices the grid lists: by region, or by a piece of the office's code or name."""
 
     q = django_filters.CharFilter(label=_("Office name or code"), method="search")
-    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=_regions)
+    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=scoped_regions)
 
     class Meta:
         model = Office
@@ -159,12 +128,7 @@ class PlanOfficeFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(code__icontains=value)
-            | Q(name_en__icontains=value)
-            | Q(name_ru__icontains=value)
-            | Q(name_tg__icontains=value)
-        )
+        return queryset.filter(code_or_name_q(value))
 
 
 class PlanSetFilterSet(django_filters.FilterSet):
@@ -180,9 +144,4 @@ class PlanSetFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(code__icontains=value)
-            | Q(name_en__icontains=value)
-            | Q(name_ru__icontains=value)
-            | Q(name_tg__icontains=value)
-        )
+        return queryset.filter(code_or_name_q(value))

@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _
 
 from deployments.choices import ARRIVED_OUTCOMES, ActLanguage, ActStatus, TransferStatus
 from deployments.models import (
@@ -280,16 +279,7 @@ def handover_act_history(*, act: HandoverAct) -> list[HistoryEntry]:
                         new=_history_display(act_field, change.new),
                     )
                 )
-        user = record.history_user
-        entries.append(
-            HistoryEntry(
-                when=record.history_date,
-                who=(user.get_full_name() or user.get_username()) if user else _("system"),
-                reason=record.history_change_reason or "",
-                kind="created" if record.history_type == "+" else "changed",
-                changes=changes,
-            )
-        )
+        entries.append(HistoryEntry.from_record(record, changes))
     return entries
 
 

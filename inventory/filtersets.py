@@ -10,16 +10,29 @@ from inventory.choices import AssetStatus, OfficeKind, Zone
 from inventory.models import Asset, AssetModel, Category, CRService, HandoverSet, Office, Region
 
 
-def _offices(request):
+def scoped_offices(request):
+    """Return the offices a filter may offer: those in the user's scope."""
     if request is None:
         return Office.objects.none()
     return scope_offices(request.user, Office.objects.all())
 
 
-def _regions(request):
+def scoped_regions(request):
+    """Return the regions a filter may offer: those in the user's scope."""
     if request is None:
         return Region.objects.none()
     return scope_regions(request.user, Region.objects.all())
+
+
+def code_or_name_q(value: str, *, prefix: str = "") -> Q:
+    """Return a filter matching a row's code, or its name in any language, by a piece of it.
+
+    ``prefix`` reaches the row through a relation, e.g. ``"office__"``.
+    """
+    query = Q(**{f"{prefix}code__icontains": value})
+    for language in ("en", "ru", "tg"):
+        query |= Q(**{f"{prefix}name_{language}__icontains": value})
+    return query
 
 
 class AssetFilterSet(django_filters.FilterSet):
@@ -32,9 +45,9 @@ class AssetFilterSet(django_filters.FilterSet):
         label=_("Status"), choices=AssetStatus.choices, distinct=False
     )
     region = django_filters.ModelChoiceFilter(
-        label=_("Region"), field_name="office__region", queryset=_regions
+        label=_("Region"), field_name="office__region", queryset=scoped_regions
     )
-    office = django_filters.ModelChoiceFilter(label=_("Office"), queryset=_offices)
+    office = django_filters.ModelChoiceFilter(label=_("Office"), queryset=scoped_offices)
     zone = django_filters.ChoiceFilter(label=_("Zone"), choices=Zone.choices)
     handover_set = django_filters.ModelChoiceFilter(
         label=_("Handover set"), queryset=HandoverSet.objects.all()
@@ -86,7 +99,7 @@ class AssetFilterSet(django_filters.FilterSet):
 
 class OfficeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=_regions)
+    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=scoped_regions)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OfficeKind.choices)
     service = django_filters.ModelChoiceFilter(
         label=_("CR service"), field_name="services", queryset=CRService.objects.all()
@@ -100,10 +113,4 @@ class OfficeFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(code__icontains=value)
-            | Q(name_en__icontains=value)
-            | Q(name_ru__icontains=value)
-            | Q(name_tg__icontains=value)
-            | Q(district__name_en__icontains=value)
-        )
+        return queryset.filter(code_or_name_q(value) | Q(district__name_en__icontains=value))

@@ -80,6 +80,18 @@ class HistoryEntry:
     kind: str  # "created", "changed"
     changes: list[FieldChange] = field(default_factory=list)
 
+    @classmethod
+    def from_record(cls, record, changes: list[FieldChange]) -> HistoryEntry:
+        """Return the entry of a django-simple-history record, with the changes shown."""
+        user = record.history_user
+        return cls(
+            when=record.history_date,
+            who=(user.get_full_name() or user.get_username()) if user else _("system"),
+            reason=record.history_change_reason or "",
+            kind="created" if record.history_type == "+" else "changed",
+            changes=changes,
+        )
+
 
 def _display(value: object, name: str, names: dict[str, dict[int, str]]) -> str:
     if value is None or value == "":
@@ -176,16 +188,7 @@ def asset_history(*, asset: Asset) -> list[HistoryEntry]:
             )
         if record.history_type == "~" and not shown:
             continue
-        user = record.history_user
-        entries.append(
-            HistoryEntry(
-                when=record.history_date,
-                who=(user.get_full_name() or user.get_username()) if user else _("system"),
-                reason=record.history_change_reason or "",
-                kind="created" if record.history_type == "+" else "changed",
-                changes=shown,
-            )
-        )
+        entries.append(HistoryEntry.from_record(record, shown))
     return entries
 
 
