@@ -483,12 +483,16 @@ def transfer_receive(
 # Handover acts ------------------------------------------------------------------------------
 
 
-def _donors_line(assets: list[Asset]) -> str:
+def donors_line(*, assets: Iterable[Asset], language: str) -> str:
+    """Return the donors of the assets' handover sets, named in the act's language."""
+    from django.utils import translation
+
     names: dict[str, str] = {}
-    for asset in assets:
-        if asset.handover_set is not None:
-            for source in asset.handover_set.funding_sources.all():
-                names.setdefault(source.code, source.name)
+    with translation.override(language):
+        for asset in assets:
+            if asset.handover_set is not None:
+                for source in asset.handover_set.funding_sources.all():
+                    names.setdefault(source.code, source.name)
     return ", ".join(names[code] for code in sorted(names))
 
 
@@ -539,7 +543,7 @@ def handover_act_create(
         giver_position=giver_position.strip(),
         receiver_name=receiver_name.strip(),
         receiver_position=receiver_position.strip(),
-        donors=_donors_line(asset_list),
+        donors=donors_line(assets=asset_list, language=language),
         notes=notes.strip(),
         created_by=by,
     )
@@ -655,8 +659,13 @@ def handover_act_update(
         raise ValueError(f"handover_act_update cannot change {sorted(unknown)}")
     act = HandoverAct.objects.select_for_update().get(pk=act.pk)
     handover_act_check_editable(act=act)
+    language_before = act.language
     for name, value in changes.items():
         setattr(act, name, value.strip() if isinstance(value, str) else value)
+    if act.language != language_before:
+        act.donors = donors_line(
+            assets=_act_assets(Asset.objects.filter(act_items__act=act)), language=act.language
+        )
     act.full_clean(exclude=["signed_scan"])
     remove = list(remove_asset_ids)
     if remove:

@@ -983,3 +983,15 @@ def test_the_admin_shows_acts_read_only(client, world):
         ).status_code
         == 403
     )
+
+
+def test_the_donors_are_named_in_the_acts_language(officer, home, donors_set):
+    eu = donors_set.funding_sources.get(code="EU")
+    eu.name_tg = "Намояндагии Иттиҳоди Аврупо"
+    eu.save()
+    asset = make_asset(office=home, handover_set=donors_set)
+    act = office_act(home, officer, [asset], language="tg")
+    # Tajik where the donor has a Tajik name, English otherwise.
+    assert act.donors == "Намояндагии Иттиҳоди Аврупо, Swiss Cooperation"
+    act = services.handover_act_update(act=act, by=officer, language="en")
+    assert act.donors == "EU Delegation, Swiss Cooperation"
