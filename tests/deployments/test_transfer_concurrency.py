@@ -20,7 +20,10 @@ from inventory.choices import AssetStatus, OfficeKind, Zone
 from tests.factories import OfficeFactory, make_asset, make_user
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # Committed transactions, so the two threads see each other's work. serialized_rollback
+    # puts the migrations' rows (role groups) back afterwards without re-running post_migrate,
+    # whose new content types would clash with the browser tests' restored copy.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor == "sqlite",
         reason="SQLite's in-memory test database has no row locks to test; CI runs PostgreSQL",
