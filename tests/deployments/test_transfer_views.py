@@ -287,3 +287,15 @@ def test_office_page_shows_what_is_on_its_way_and_its_acts(client, world):
     html = client.get(reverse("office_detail", args=[world["home"].pk])).content.decode()
     assert world["inbound"].number in html
     assert "/acts/add/" not in html
+
+
+def test_the_admin_shows_transfers_read_only(client, world):
+    admin = make_user("administrator", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    transfer = world["inbound"]
+    assert client.get(reverse("admin:deployments_transfer_changelist")).status_code == 200
+    page = client.get(reverse("admin:deployments_transfer_change", args=[transfer.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and transfer.number in html
+    assert 'name="_save"' not in html
+    assert client.get(reverse("admin:deployments_transfer_add")).status_code == 403
