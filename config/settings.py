@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "simple_history",
     "inventory",
     "deployments",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
