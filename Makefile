@@ -6,6 +6,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run`: the simulated SNMP devices' UDP port on 127.0.0.1, and the poller's round interval
+# (seconds) and requests in flight (one simulator process answers for every device).
+SNMPSIM_PORT ?= 11161
+MONITOR_INTERVAL ?= 60
+MONITOR_WINDOW ?= 40
+# What `make run` does on the way out: after Ctrl+C (which the poller receives too) wait for the
+# poller to save its round; if runserver stopped by itself, stop the poller; then stop the
+# simulator (it runs in a session of its own, so Ctrl+C does not reach it).
+RUN_STOP = echo "Stopping: the poller saves its round in progress, then the simulator stops."; \
+	[ -n "$$interrupted" ] || kill $$monitor 2>/dev/null; wait $$monitor 2>/dev/null; \
+	$(BIN)/python manage.py simulate_devices --stop
 
 .PHONY: run test lint format messages translations setup demo bench clean help
 
@@ -37,7 +48,13 @@ run: setup
 	$(BIN)/python manage.py load_reference
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py demo_deployments
-	@echo "Serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop."
+	$(BIN)/python manage.py simulate_devices --port $(SNMPSIM_PORT)
+	@trap 'interrupted=1' INT; trap '$(RUN_STOP)' EXIT; \
+	$(BIN)/python manage.py monitor --interval $(MONITOR_INTERVAL) --window $(MONITOR_WINDOW) & \
+	monitor=$$!; \
+	echo "Simulated SNMP devices (127.0.0.1:$(SNMPSIM_PORT)) and the poller (a round every \
+	$(MONITOR_INTERVAL) s) run in the background; serving http://$(HOST):$(PORT)/ — Ctrl+C \
+	stops all three."; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup

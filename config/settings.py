@@ -233,3 +233,15 @@ ACT_SCAN_MAX_MB: int = env_int("ACT_SCAN_MAX_MB", 15)
 # The address QR codes on printed acts and labels point to, e.g. https://cr-tracker.example.tj
 # (no trailing slash). Empty: the address the page was requested on.
 SITE_URL: str = os.environ.get("SITE_URL", "").rstrip("/")
+
+# --- Monitoring (SNMP) -------------------------------------------------------------------------
+# Seconds between the starts of two poll rounds of `manage.py monitor` (rounds never overlap).
+MONITOR_INTERVAL_S: int = env_int("MONITOR_INTERVAL_S", 300)
+# Days of poll history kept; `manage.py monitor` deletes older outcomes once a day.
+MONITOR_KEEP_DAYS: int = env_int("MONITOR_KEEP_DAYS", 400)
+# Hours after which an unchanged device's outcome is stored again as a sample (changes are
+# always stored), so the history stays small.
+MONITOR_SAMPLE_HOURS: int = env_int("MONITOR_SAMPLE_HOURS", 6)
+# Key(s) encrypting SNMP communities and v3 keys at rest, comma separated: the first encrypts,
+# all decrypt (rotation). Empty: a key derived from SECRET_KEY (see monitoring/secrets.py).
+MONITOR_SECRET_KEY: str = os.environ.get("MONITOR_SECRET_KEY", "")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("deployments.urls")),
+    path("", include("monitoring.urls")),
     path("", include("inventory.urls")),
 ]

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = _("Monitoring")
+
+    def ready(self) -> None:
+        from inventory.panels import asset_panel_register, office_panel_register
+        from monitoring.panels import asset_monitoring_panel, office_monitoring_panel
+
+        asset_panel_register(asset_monitoring_panel)
+        office_panel_register(office_monitoring_panel)

@@ -10,11 +10,103 @@ CONTRACT (filled in by the client work):
 - Errors: ``SnmpTimeout`` (no answer within timeout × (retries + 1)), ``SnmpAuthError``
   (wrong community cannot be told from silence in v1/v2c, so it is a timeout there; SNMPv3
   unknown user / wrong keys / wrong digest), ``SnmpError`` (anything else, with the reason).
+
+Added by the client work (same meanings as above):
+
+- ``get_timed`` (the GET's values and the milliseconds to the first answer), ``get_next``
+  and ``get_next_timed`` (one GETNEXT of several OIDs: {oid: (next oid, value) or None}),
+  ``walk_many`` (several columns walked side by side, one GETBULK per page, as
+  ``snmptable`` does; ``first_rows`` starts small and doubles), ``walk(…, after=oid)``
+  (continue a walk after a row already read), ``stats`` (counters for benchmarks).
+- ``SnmpOverloaded(SnmpError)``: a request waited its target's whole timeout budget for a
+  place in the window while no request in flight finished (the poller was the bottleneck,
+  not the device). Merely queueing behind other devices of a large round is not overload.
+
+How it works. SNMPv1 and v2c use pysnmp's lower-level protocol API (``pysnmp.proto.api``
+PDUs, pyasn1's BER codec) over one non-blocking UDP socket per address family, read by the
+event loop: every datagram waiting is read at each wake-up, before the loop runs its due
+timers, so a busy loop never times out an answer it has already received. A request is
+encoded once and the same bytes are sent again on retry; GETs and GETNEXTs of the same OIDs
+with the same community share one encoding, only the request-id differs. Answers are matched
+by request-id and source address. At most ``window`` requests are in flight; a request that
+goes unanswered once gives its place up (its retries are sent outside the window), so silent
+devices cost about one timeout per round, not one per ``window`` of them. This is what made
+pysnmp 2.6–3.2 × faster than net-snmp here (see shared/PERFORMANCE.md); the high-level
+v3arch API registers every target in its engine and reported live devices down.
+
+SNMPv3 needs the engine (USM: discovery, time windows, keys localised per engine): those
+targets go through pysnmp's v3arch API (hlapi ``UsmUserData``, ``ContextData``,
+``UdpTransportTarget`` and its target configurator, then the engine's command generators
+with numeric varbinds, which skips ``get_cmd``'s MIB resolution), one ``SnmpEngine`` per
+distinct set of v3 credentials (pysnmp keeps one USM entry per user name and copies it per
+remote engine, so two key sets for one user name in one engine would silently use each
+other's keys), inside the same window. pysnmp's error indications become ``SnmpTimeout``
+(request timed out) or ``SnmpAuthError`` (unknown user, wrong digest, decryption error,
+unsupported security level …). A wrong key together with a security level the user does
+not have gets no answer an agent can authenticate: that is a timeout.
+
+Secrets (community, keys) never appear in an error message or a ``repr``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import ipaddress
+import random
+import socket
+import warnings
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyasn1.codec.ber import decoder, encoder
+from pyasn1.type import univ
+from pysnmp.proto import api, rfc1902, rfc1905
+
+from monitoring.snmp.decode import SnmpValue
+
+DEFAULT_WINDOW = 150  # requests in flight at once (PERFORMANCE.md: 100–250 were best)
+MAX_VARBINDS = 30  # per GET/GETNEXT PDU
+MAX_REPETITIONS = 25  # per GETBULK of one column
+BULK_VARBINDS = 48  # per GETBULK of several columns: repetitions = this // columns
+MAX_ROWS = 10_000  # per walked column: a sane bound against agents that never end
+MAX_REASON = 200  # characters of a library's error text kept in a message
+READ_BURST = 512  # datagrams read per wake-up at most, so a flood cannot starve the loop
+
+AUTH_PROTOCOLS = ("MD5", "SHA", "SHA256", "SHA512")
+PRIV_PROTOCOLS = ("DES", "AES", "AES256")
+MIN_KEY_LENGTH = 8  # RFC 3414: a shorter passphrase is refused
+
+_V1 = api.PROTOCOL_MODULES[api.SNMP_VERSION_1]
+_V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+
+_NO_VALUE_TAGS = frozenset(
+    {
+        rfc1905.NoSuchObject.tagSet,
+        rfc1905.NoSuchInstance.tagSet,
+        rfc1905.EndOfMibView.tagSet,
+        univ.Null.tagSet,
+    }
+)
+_END_OF_MIB = rfc1905.EndOfMibView.tagSet
+_IP_ADDRESS = rfc1902.IpAddress.tagSet
+_RESPONSE = _V2C.GetResponsePDU.tagSet  # the v1 GetResponse-PDU has the same tag
+_END = object()  # in a walk's page: this column has nothing more (endOfMibView, end of MIB)
+
+# error-status values (RFC 3416)
+_TOO_BIG = 1
+_NO_SUCH_NAME = 2
+# errors that point at one variable of a GET: that variable is not supported, the rest is
+_PER_VARIABLE_ERRORS = frozenset({2, 3, 5, 6, 16})  # noSuchName badValue genErr noAccess authz
+
+# Request-ids are kept in [2^24, 2^31): always four octets in BER, so a cached encoding can
+# take a new id by replacing those four octets.
+_ID_LOW = 1 << 24
+_ID_HIGH = (1 << 31) - 1
+_ID_PLACEHOLDER = 0x7EADBEEF
+_TEMPLATE_CACHE_SIZE = 512
 
 
 class SnmpError(Exception):
@@ -27,6 +119,10 @@ class SnmpTimeout(SnmpError):
 
 class SnmpAuthError(SnmpError):
     """SNMPv3 authentication or privacy failed (unknown user, wrong key or protocol)."""
+
+
+class SnmpOverloaded(SnmpError):
+    """The request could not even be sent within its timeout: the window was full."""
 
 
 @dataclass(frozen=True)
@@ -47,3 +143,918 @@ class SnmpTarget:
 
     def __repr__(self) -> str:  # never print secrets
         return f"SnmpTarget({self.host}:{self.port} v{self.version} key={self.key!r})"
+
+    @property
+    def budget(self) -> float:
+        """Return the longest one request may take: timeout × (retries + 1)."""
+        return max(self.timeout, 0.0) * (max(self.retries, 0) + 1)
+
+
+def oid_tuple(oid: str | Sequence[int]) -> tuple[int, ...]:
+    """Return an OID as a tuple of ints, from a dotted string with or without a leading dot."""
+    if isinstance(oid, str):
+        return tuple(int(part) for part in oid.strip().strip(".").split("."))
+    return tuple(int(part) for part in oid)
+
+
+def oid_str(oid: Iterable[int]) -> str:
+    """Return an OID as a dotted string without a leading dot."""
+    return ".".join(map(str, oid))
+
+
+def to_python(value: Any) -> SnmpValue:
+    """Return a pyasn1/pysnmp SNMP value as the plain value of the SnmpValue contract."""
+    tag = value.tagSet
+    if tag in _NO_VALUE_TAGS:
+        return None
+    if tag == _IP_ADDRESS:
+        return ".".join(str(octet) for octet in value.asOctets())
+    if isinstance(value, univ.Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks, Unsigned32
+        return int(value)
+    if isinstance(value, univ.OctetString):  # OCTET STRING, Opaque, BITS
+        return value.asOctets()
+    if isinstance(value, univ.ObjectIdentifier):
+        return str(value)
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:MAX_REASON]
+
+
+def _status_name(status: int) -> str:
+    named = rfc1905.errorStatus.namedValues
+    return str(named.getName(status)) if status in named else str(status)
+
+
+@dataclass(eq=False)
+class _Pending:
+    future: asyncio.Future
+    addr: tuple
+    data: bytes
+    sock: socket.socket
+    timeout: float
+    retries: int
+    tries_left: int
+    timer: asyncio.TimerHandle | None = None
+    holds_slot: bool = True
+
+
+@dataclass(eq=False)
+class _Waiter:
+    future: asyncio.Future
+    budget: float
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass(eq=False)
+class _Column:
+    """One column of a side-by-side walk."""
+
+    key: str
+    root: tuple[int, ...]
+    last: tuple[int, ...]
+    rows: dict[str, SnmpValue] = field(default_factory=dict)
+    done: bool = False
+
+
+class SnmpClient:
+    """An SNMP manager for one poll round: ``async with SnmpClient() as client: …``."""
+
+    def __init__(
+        self,
+        *,
+        window: int = DEFAULT_WINDOW,
+        max_varbinds: int = MAX_VARBINDS,
+        max_repetitions: int = MAX_REPETITIONS,
+        bulk_varbinds: int = BULK_VARBINDS,
+        max_rows: int = MAX_ROWS,
+    ) -> None:
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self.window = window
+        self.max_varbinds = max(1, max_varbinds)
+        self.max_repetitions = max(1, max_repetitions)
+        self.bulk_varbinds = max(1, bulk_varbinds)
+        self.max_rows = max(1, max_rows)
+        # counters for benchmarks and debugging: requests, retries, answers, stray, garbage …
+        self.stats: Counter[str] = Counter()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._busy = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._last_progress = 0.0
+        self._pending: dict[int, _Pending] = {}
+        self._sockets: dict[int, socket.socket] = {}
+        self._addresses: dict[tuple[str, int], tuple[tuple, int]] = {}
+        self._templates: dict[tuple, tuple[bytes, bytes]] = {}
+        self._next_id = random.randrange(_ID_LOW, _ID_HIGH)  # noqa: S311 (an id, not a secret)
+        self._v3: _V3 | None = None
+        self._closed = False
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> SnmpClient:
+        self._loop = asyncio.get_running_loop()
+        self._last_progress = self._loop.time()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Fail what is still pending, close the sockets and the SNMPv3 engines."""
+        if self._closed:
+            return
+        self._closed = True
+        closed = SnmpError("the SNMP client was closed")
+        for pending in list(self._pending.values()):
+            if pending.timer is not None:
+                pending.timer.cancel()
+            if not pending.future.done():
+                pending.future.set_exception(closed)
+        self._pending.clear()
+        for waiter in self._waiters:
+            if waiter.timer is not None:
+                waiter.timer.cancel()
+            if not waiter.future.done():
+                waiter.future.set_exception(closed)
+        self._waiters.clear()
+        for sock in self._sockets.values():
+            if self._loop is not None:
+                self._loop.remove_reader(sock.fileno())
+            sock.close()
+        self._sockets.clear()
+        if self._v3 is not None:
+            self._v3.close()
+            self._v3 = None
+
+    # -- public API ---------------------------------------------------------------------------
+
+    async def get(self, target: SnmpTarget, oids: Iterable[str]) -> dict[str, SnmpValue]:
+        """Return {oid: value} for each OID asked (None: not supported by this device)."""
+        values, _rtt = await self.get_timed(target, oids)
+        return values
+
+    async def get_timed(
+        self, target: SnmpTarget, oids: Iterable[str]
+    ) -> tuple[dict[str, SnmpValue], float]:
+        """Return the GET's values and the milliseconds until the device's first answer."""
+        wanted = _unique(oids)
+        if not wanted:
+            return {}, 0.0
+        if target.version == "3":
+            return await self._v3_session().get(target, wanted)
+        values: dict[str, SnmpValue] = {}
+        first_rtt: float | None = None
+        # one PDU after the other: a silent device fails on the first and holds one place
+        for start in range(0, len(wanted), self.max_varbinds):
+            chunk = wanted[start : start + self.max_varbinds]
+            chunk_values, rtt = await self._get_pdu(target, chunk, next_=False)
+            values.update(chunk_values)
+            first_rtt = rtt if first_rtt is None else first_rtt
+        return {oid: values[oid] for oid in wanted}, first_rtt or 0.0
+
+    async def get_next(
+        self, target: SnmpTarget, oids: Iterable[str]
+    ) -> dict[str, tuple[str, SnmpValue] | None]:
+        """Return {oid: (next OID, its value)} for each OID asked; None when nothing follows."""
+        found, _rtt = await self.get_next_timed(target, oids)
+        return found
+
+    async def get_next_timed(
+        self, target: SnmpTarget, oids: Iterable[str]
+    ) -> tuple[dict[str, tuple[str, SnmpValue] | None], float]:
+        """Return the GETNEXT's answers and the milliseconds until the first answer."""
+        wanted = _unique(oids)
+        if not wanted:
+            return {}, 0.0
+        if target.version == "3":
+            return await self._v3_session().get_next(target, wanted)
+        result: dict[str, tuple[str, SnmpValue] | None] = {}
+        first_rtt: float | None = None
+        for start in range(0, len(wanted), self.max_varbinds):
+            chunk = wanted[start : start + self.max_varbinds]
+            chunk_values, rtt = await self._get_pdu(target, chunk, next_=True)
+            result.update(chunk_values)
+            first_rtt = rtt if first_rtt is None else first_rtt
+        return {oid: result[oid] for oid in wanted}, first_rtt or 0.0
+
+    async def walk(
+        self, target: SnmpTarget, root: str, *, after: str | None = None
+    ) -> dict[str, SnmpValue]:
+        """Return {oid: value} of every variable under ``root`` (after ``after`` if given).
+
+        GETBULK for v2c and v3, GETNEXT for v1. Stops at the end of the subtree, at
+        endOfMibView, at an OID that does not increase, or after ``max_rows`` rows.
+        """
+        key = oid_str(oid_tuple(root))
+        walked = await self.walk_many(target, [key], after={key: after} if after else None)
+        return walked[key]
+
+    async def walk_many(
+        self,
+        target: SnmpTarget,
+        roots: Iterable[str],
+        *,
+        after: Mapping[str, str] | None = None,
+        first_rows: int | None = None,
+    ) -> dict[str, dict[str, SnmpValue]]:
+        """Walk several columns side by side; return {root: {oid: value}} for each root.
+
+        One GETBULK per page carries one varbind per unfinished column (GETNEXT for v1);
+        each column stops on its own, by the same rules as ``walk``. A page asks for
+        ``bulk_varbinds // columns`` rows per column (at most ``max_repetitions``); with
+        ``first_rows`` the first page asks for that many and each next page for twice the
+        last, which spares agents the rows past the end of many small tables.
+        """
+        after = after or {}
+        columns = []
+        for root in _unique(roots):
+            start = after.get(root)
+            root_t = oid_tuple(root)
+            columns.append(_Column(root, root_t, oid_tuple(start) if start else root_t))
+        rows_wanted = first_rows or self.max_repetitions
+        while True:
+            active = [column for column in columns if not column.done]
+            if not active:
+                break
+            repetitions = max(
+                1, min(self.max_repetitions, self.bulk_varbinds // len(active), rows_wanted)
+            )
+            if target.version == "3":
+                varbinds = await self._v3_session().bulk(
+                    target, [column.last for column in active], repetitions
+                )
+            elif target.version == "1":
+                varbinds = await self._next_varbinds(target, active)
+            else:
+                varbinds = await self._bulk_varbinds(target, active, repetitions)
+            if not _advance(active, varbinds, self.max_rows):
+                break  # an answer that moves no column forward would loop forever
+            rows_wanted *= 2
+        return {column.key: column.rows for column in columns}
+
+    # -- v1/v2c requests --------------------------------------------------------------------
+
+    async def _get_pdu(
+        self, target: SnmpTarget, oids: list[str], *, next_: bool
+    ) -> tuple[dict[str, Any], float]:
+        """GET (or GETNEXT) a few OIDs in one PDU, handling tooBig and per-variable errors."""
+        pmod = self._pmod(target)
+        result: dict[str, Any] = {}
+        remaining = list(oids)
+        first_rtt: float | None = None
+        while remaining:
+            pdu_class = pmod.GetNextRequestPDU if next_ else pmod.GetRequestPDU
+            response, rtt = await self._exchange(target, pmod, pdu_class, remaining, cache=True)
+            first_rtt = rtt if first_rtt is None else first_rtt
+            status = int(response[1])
+            if status == 0:
+                varbinds = pmod.apiPDU.get_varbinds(response)
+                if len(varbinds) != len(remaining):
+                    raise SnmpError(
+                        f"the answer holds {len(varbinds)} values for {len(remaining)} asked"
+                    )
+                for oid, (name, value) in zip(remaining, varbinds, strict=True):
+                    if not next_:
+                        result[oid] = to_python(value)
+                    elif value.tagSet == _END_OF_MIB:
+                        result[oid] = None
+                    else:
+                        result[oid] = (str(name), to_python(value))
+                break
+            if status == _TOO_BIG and len(remaining) > 1:
+                half = len(remaining) // 2
+                for part in (remaining[:half], remaining[half:]):
+                    part_values, _rtt = await self._get_pdu(target, part, next_=next_)
+                    result.update(part_values)
+                break
+            index = int(response[2])
+            if status in _PER_VARIABLE_ERRORS and 1 <= index <= len(remaining):
+                # v1 answers noSuchName for a missing OID (and at the end of the MIB for a
+                # GETNEXT) and drops the whole PDU: mark that one and ask again for the rest
+                failed = remaining.pop(index - 1)
+                result[failed] = None
+                if next_ and status == _NO_SUCH_NAME:
+                    # nothing follows it, so nothing follows any OID after it either
+                    last = oid_tuple(failed)
+                    for oid in [oid for oid in remaining if oid_tuple(oid) >= last]:
+                        result[oid] = None
+                        remaining.remove(oid)
+                continue
+            raise SnmpError(f"the device answered with error {_status_name(status)}")
+        return result, first_rtt or 0.0
+
+    async def _next_varbinds(self, target: SnmpTarget, active: list[_Column]) -> list:
+        """v1: one GETNEXT row for the active columns, as (name, value) pairs in order."""
+        asked = [oid_str(column.last) for column in active]
+        found = await self.get_next(target, asked)
+        varbinds = []
+        for oid in asked:
+            row = found.get(oid)
+            if row is None:
+                varbinds.append((oid_tuple(oid), _END))
+            else:
+                varbinds.append((oid_tuple(row[0]), row[1]))
+        return varbinds
+
+    async def _bulk_varbinds(
+        self, target: SnmpTarget, active: list[_Column], repetitions: int
+    ) -> list:
+        """v2c: one GETBULK page for the active columns, as (name, value) pairs in order."""
+        pmod = _V2C
+        while True:
+            response, _rtt = await self._exchange(
+                target,
+                pmod,
+                pmod.GetBulkRequestPDU,
+                [column.last for column in active],
+                repetitions=repetitions,
+            )
+            status = int(response[1])
+            if status == 0:
+                return [
+                    (tuple(name), _END if value.tagSet == _END_OF_MIB else to_python(value))
+                    for name, value in pmod.apiPDU.get_varbinds(response)
+                ]
+            if status == _NO_SUCH_NAME:
+                return []  # an agent that answers GETBULK like v1 at the end of the MIB
+            if status == _TOO_BIG and repetitions > 1:
+                repetitions = max(1, repetitions // 2)
+                continue
+            if status == _TOO_BIG and len(active) > 1:
+                half = len(active) // 2
+                first = await self._bulk_varbinds(target, active[:half], 1)
+                second = await self._bulk_varbinds(target, active[half:], 1)
+                return _interleave(first, half, second, len(active) - half)
+            raise SnmpError(f"the device answered with error {_status_name(status)}")
+
+    def _pmod(self, target: SnmpTarget) -> Any:
+        if target.version == "1":
+            return _V1
+        if target.version == "2c":
+            return _V2C
+        raise SnmpError(f"unknown SNMP version {target.version!r}")
+
+    async def _exchange(
+        self,
+        target: SnmpTarget,
+        pmod: Any,
+        pdu_class: Any,
+        oids: Sequence[str | tuple[int, ...]],
+        *,
+        repetitions: int = 0,
+        cache: bool = False,
+    ) -> tuple[Any, float]:
+        """Send one request (and its retries); return the response PDU and the RTT in ms."""
+        addr, family = await self._resolve(target)
+        sock = self._socket(family)
+        await self._acquire(target)
+        loop = self._loop
+        assert loop is not None
+        request_id = self._new_request_id()
+        pending: _Pending | None = None
+        try:
+            data = self._encode(target, pmod, pdu_class, request_id, oids, repetitions, cache)
+            pending = _Pending(
+                future=loop.create_future(),
+                addr=addr,
+                data=data,
+                sock=sock,
+                timeout=max(target.timeout, 0.001),
+                retries=max(target.retries, 0),
+                tries_left=max(target.retries, 0),
+            )
+            self._pending[request_id] = pending
+            started = loop.time()
+            self._send(pending)
+            self.stats["requests"] += 1
+            pending.timer = loop.call_later(pending.timeout, self._on_timer, request_id)
+            response = await pending.future
+            return response, (loop.time() - started) * 1000
+        finally:
+            self._pending.pop(request_id, None)
+            if pending is not None and pending.timer is not None:
+                pending.timer.cancel()
+            if pending is None or pending.holds_slot:
+                self._release()
+
+    def _encode(
+        self,
+        target: SnmpTarget,
+        pmod: Any,
+        pdu_class: Any,
+        request_id: int,
+        oids: Sequence[str | tuple[int, ...]],
+        repetitions: int,
+        cache: bool,
+    ) -> bytes:
+        """Return the request's BER bytes (from a cached encoding when the same was sent)."""
+        if not cache:
+            return self._encode_message(target, pmod, pdu_class, request_id, oids, repetitions)
+        key = (pmod is _V1, target.community, pdu_class.tagSet, tuple(oids), repetitions)
+        template = self._templates.get(key)
+        if template is None:
+            encoded = self._encode_message(
+                target, pmod, pdu_class, _ID_PLACEHOLDER, oids, repetitions
+            )
+            marker = b"\x02\x04" + _ID_PLACEHOLDER.to_bytes(4, "big")
+            if encoded.count(marker) != 1:  # cannot tell the id from the rest: no template
+                return self._encode_message(target, pmod, pdu_class, request_id, oids, repetitions)
+            head, tail = encoded.split(marker)
+            template = (head + b"\x02\x04", tail)
+            if len(self._templates) >= _TEMPLATE_CACHE_SIZE:
+                self._templates.clear()
+            self._templates[key] = template
+        return template[0] + request_id.to_bytes(4, "big") + template[1]
+
+    @staticmethod
+    def _encode_message(
+        target: SnmpTarget,
+        pmod: Any,
+        pdu_class: Any,
+        request_id: int,
+        oids: Sequence[str | tuple[int, ...]],
+        repetitions: int,
+    ) -> bytes:
+        pdu = pdu_class()
+        if pdu_class is _V2C.GetBulkRequestPDU:
+            _V2C.apiBulkPDU.set_defaults(pdu)
+            _V2C.apiBulkPDU.set_non_repeaters(pdu, 0)
+            _V2C.apiBulkPDU.set_max_repetitions(pdu, repetitions)
+        else:
+            pmod.apiPDU.set_defaults(pdu)
+        pmod.apiPDU.set_request_id(pdu, request_id)
+        pmod.apiPDU.set_varbinds(
+            pdu, [(pmod.ObjectIdentifier(oid_tuple(oid)), pmod.null) for oid in oids]
+        )
+        message = pmod.Message()
+        pmod.apiMessage.set_defaults(message)
+        pmod.apiMessage.set_community(message, target.community)
+        pmod.apiMessage.set_pdu(message, pdu)
+        return encoder.encode(message)
+
+    def _new_request_id(self) -> int:
+        while True:
+            self._next_id = self._next_id + 1 if self._next_id < _ID_HIGH else _ID_LOW
+            if self._next_id not in self._pending:
+                return self._next_id
+
+    def _send(self, pending: _Pending) -> None:
+        try:
+            pending.sock.sendto(pending.data, pending.addr)
+        except (BlockingIOError, InterruptedError):
+            self.stats["send_full"] += 1  # the socket buffer is full: the retry resends
+        except OSError as exc:  # no route, network down …: this request cannot be sent
+            self.stats["send_errors"] += 1
+            if not pending.future.done():
+                pending.future.set_exception(SnmpError(f"cannot send: {_reason(exc)}"))
+
+    def _on_timer(self, request_id: int) -> None:
+        pending = self._pending.get(request_id)
+        if pending is None or pending.future.done():
+            return
+        if pending.tries_left > 0:
+            pending.tries_left -= 1
+            if pending.holds_slot:
+                # Unanswered once: most likely silent. Its retries go on outside the window,
+                # so silent devices do not keep live ones waiting.
+                pending.holds_slot = False
+                self._release()
+            self._send(pending)  # the same bytes, the same request-id
+            self.stats["retries"] += 1
+            assert self._loop is not None
+            pending.timer = self._loop.call_later(pending.timeout, self._on_timer, request_id)
+            return
+        self.stats["timeouts"] += 1
+        tries = pending.retries + 1
+        pending.future.set_exception(
+            SnmpTimeout(
+                f"no answer within {pending.timeout * tries:g} s ({tries} × {pending.timeout:g} s)"
+            )
+        )
+
+    def _on_readable(self, sock: socket.socket) -> None:
+        """Read every datagram waiting (up to a burst) and hand each to its request."""
+        for _ in range(READ_BURST):
+            try:
+                data, addr = sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. an ICMP error reported on the socket
+                self.stats["socket_errors"] += 1
+                continue
+            self._on_datagram(data, addr)
+
+    def _on_datagram(self, data: bytes, addr: tuple) -> None:
+        try:
+            version = int(api.decodeMessageVersion(data))
+            pmod = api.PROTOCOL_MODULES[version]
+            message, _rest = decoder.decode(data, asn1Spec=pmod.Message())
+            pdu = pmod.apiMessage.get_pdu(message)
+            request_id = int(pmod.apiPDU.get_request_id(pdu))
+        except Exception as exc:  # anything a datagram can make pyasn1 raise
+            self._on_garbage(addr, exc)
+            return
+        pending = self._pending.get(request_id)
+        if pending is None or pending.future.done() or pending.addr[:2] != addr[:2]:
+            self.stats["stray"] += 1  # a late answer to a retried request, or not ours
+            return
+        if pdu.tagSet != _RESPONSE:
+            self.stats["stray"] += 1
+            return
+        self.stats["answers"] += 1
+        self.stats["varbinds"] += len(pdu[3])
+        pending.future.set_result(pdu)
+
+    def _on_garbage(self, addr: tuple, exc: Exception) -> None:
+        """Fail the requests waiting on an address that answered with something not SNMP."""
+        self.stats["garbage"] += 1
+        for pending in self._pending.values():
+            if pending.addr[:2] == addr[:2] and not pending.future.done():
+                pending.future.set_exception(
+                    SnmpError(f"the device's answer is not valid SNMP ({_reason(exc)})")
+                )
+
+    # -- the window -----------------------------------------------------------------------
+
+    async def _acquire(self, target: SnmpTarget) -> None:
+        """Take a place in the window (FIFO), or fail with SnmpOverloaded.
+
+        A waiter fails only when it has waited its target's whole timeout budget and no
+        request finished (or gave its place up) meanwhile: the window was stuck, or the
+        event loop was. Waiting in a long queue that moves is normal in a large round.
+        """
+        if self._closed:
+            raise SnmpError("the SNMP client was closed")
+        if self._busy < self.window and not self._waiters:
+            self._busy += 1
+            return
+        loop = self._loop
+        assert loop is not None
+        waiter = _Waiter(future=loop.create_future(), budget=max(target.budget, 0.001))
+        self._waiters.append(waiter)
+        waiter.timer = loop.call_later(waiter.budget, self._check_waiter, waiter)
+        try:
+            await waiter.future  # _release hands its place over: _busy stays the same
+        except asyncio.CancelledError:
+            future = waiter.future
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._release()
+            raise
+        finally:
+            if waiter.timer is not None:
+                waiter.timer.cancel()
+
+    def _check_waiter(self, waiter: _Waiter) -> None:
+        if waiter.future.done():
+            return
+        loop = self._loop
+        assert loop is not None
+        stuck_for = loop.time() - self._last_progress
+        if stuck_for < waiter.budget:
+            waiter.timer = loop.call_later(waiter.budget - stuck_for, self._check_waiter, waiter)
+            return
+        self.stats["overloaded"] += 1
+        waiter.future.set_exception(
+            SnmpOverloaded(
+                f"the request could not be sent within {waiter.budget:g} s: "
+                f"{self.window} requests in flight and none finished"
+            )
+        )
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+
+    def _release(self) -> None:
+        if self._loop is not None:
+            self._last_progress = self._loop.time()
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.future.done():
+                waiter.future.set_result(None)
+                return
+        self._busy -= 1
+
+    # -- addresses and sockets ------------------------------------------------------------
+
+    async def _resolve(self, target: SnmpTarget) -> tuple[tuple, int]:
+        key = (target.host, target.port)
+        found = self._addresses.get(key)
+        if found is not None:
+            return found
+        host = target.host.strip().strip("[]")
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            assert self._loop is not None
+            try:
+                infos = await self._loop.getaddrinfo(
+                    host, target.port, type=socket.SOCK_DGRAM, proto=socket.IPPROTO_UDP
+                )
+            except OSError as exc:
+                raise SnmpError(f"cannot resolve {host}: {_reason(exc)}") from exc
+            if not infos:
+                raise SnmpError(f"cannot resolve {host}") from None
+            infos.sort(key=lambda info: info[0] != socket.AF_INET)  # IPv4 first
+            family, sockaddr = infos[0][0], infos[0][4]
+            found = (tuple(sockaddr), family)
+        else:
+            if ip.version == 4:
+                found = ((str(ip), target.port), socket.AF_INET)
+            else:
+                found = ((str(ip), target.port, 0, 0), socket.AF_INET6)
+        self._addresses[key] = found
+        return found
+
+    def _socket(self, family: int) -> socket.socket:
+        sock = self._sockets.get(family)
+        if sock is not None:
+            return sock
+        if self._closed or self._loop is None:
+            raise SnmpError("the SNMP client is not open: use 'async with SnmpClient()'")
+        local = ("0.0.0.0", 0) if family == socket.AF_INET else ("::", 0)  # noqa: S104
+        try:
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            sock.setblocking(False)
+            for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                with contextlib.suppress(OSError):  # room for a window of answers at once
+                    sock.setsockopt(socket.SOL_SOCKET, option, 4 * 1024 * 1024)
+            sock.bind(local)
+        except OSError as exc:
+            raise SnmpError(f"cannot open a UDP socket: {_reason(exc)}") from exc
+        self._loop.add_reader(sock.fileno(), self._on_readable, sock)
+        self._sockets[family] = sock
+        return sock
+
+    def _v3_session(self) -> _V3:
+        if self._closed:
+            raise SnmpError("the SNMP client was closed")
+        if self._v3 is None:
+            self._v3 = _V3(self)
+        return self._v3
+
+
+def _unique(oids: Iterable[str]) -> list[str]:
+    """Return the OIDs normalised (no leading dot), each once, in their order."""
+    return list(dict.fromkeys(oid_str(oid_tuple(oid)) for oid in oids))
+
+
+def _advance(active: list[_Column], varbinds: list, max_rows: int) -> bool:
+    """Take a page of (name tuple, value or _END) into the columns; True if any column moved
+    forward. Varbind ``j`` belongs to column ``j % len(active)`` (RFC 3416)."""
+    if not varbinds:
+        for column in active:
+            column.done = True
+        return False
+    moved = False
+    width = len(active)
+    for position, (name, value) in enumerate(varbinds):
+        column = active[position % width]
+        if column.done:
+            continue
+        depth = len(column.root)
+        if (
+            value is _END
+            or len(name) <= depth
+            or name[:depth] != column.root  # left the subtree
+            or name <= column.last  # an agent that does not move forward would loop forever
+        ):
+            column.done = True
+            continue
+        column.rows[oid_str(name)] = value
+        column.last = name
+        moved = True
+        if len(column.rows) >= max_rows:
+            column.done = True
+    return moved
+
+
+def _interleave(first: list, first_width: int, second: list, second_width: int) -> list:
+    """Merge two one-row pages of split columns back into one row in column order."""
+    if len(first) < first_width or len(second) < second_width:
+        return []
+    return first[:first_width] + second[:second_width]
+
+
+# -- SNMPv3 ------------------------------------------------------------------------------------
+
+
+class _V3:
+    """SNMPv3 through pysnmp's engine (USM). One engine per distinct set of credentials."""
+
+    def __init__(self, client: SnmpClient) -> None:
+        with warnings.catch_warnings():  # pysnmp imports names pysmi 2 has deprecated
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pysnmp.entity.rfc3413 import cmdgen
+            from pysnmp.hlapi.v3arch import asyncio as hlapi
+            from pysnmp.hlapi.v3arch.asyncio.lcd import CommandGeneratorLcdConfigurator
+
+        self.client = client
+        self.hlapi = hlapi
+        self.cmdgen = cmdgen
+        self.lcd = CommandGeneratorLcdConfigurator()
+        self._engines: dict[tuple, Any] = {}
+        self._transports: dict[tuple, Any] = {}
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            try:
+                engine.close_dispatcher()
+            except Exception:  # closing must never hide the round's own outcome
+                self.client.stats["close_errors"] += 1
+        self._engines.clear()
+        self._transports.clear()
+
+    async def get(self, target: SnmpTarget, oids: list[str]) -> tuple[dict[str, SnmpValue], float]:
+        values: dict[str, SnmpValue] = {}
+        first_rtt: float | None = None
+        for start in range(0, len(oids), self.client.max_varbinds):
+            chunk = oids[start : start + self.client.max_varbinds]
+            varbinds, rtt = await self._call(target, "get", chunk)
+            for oid, (_name, value) in zip(chunk, varbinds, strict=True):
+                values[oid] = to_python(value)
+            first_rtt = rtt if first_rtt is None else first_rtt
+        return values, first_rtt or 0.0
+
+    async def get_next(
+        self, target: SnmpTarget, oids: list[str]
+    ) -> tuple[dict[str, tuple[str, SnmpValue] | None], float]:
+        result: dict[str, tuple[str, SnmpValue] | None] = {}
+        first_rtt: float | None = None
+        for start in range(0, len(oids), self.client.max_varbinds):
+            chunk = oids[start : start + self.client.max_varbinds]
+            varbinds, rtt = await self._call(target, "next", chunk)
+            for oid, (name, value) in zip(chunk, varbinds, strict=True):
+                if value.tagSet == _END_OF_MIB:
+                    result[oid] = None
+                else:
+                    result[oid] = (oid_str(name), to_python(value))
+            first_rtt = rtt if first_rtt is None else first_rtt
+        return result, first_rtt or 0.0
+
+    async def bulk(
+        self, target: SnmpTarget, afters: list[tuple[int, ...]], repetitions: int
+    ) -> list:
+        varbinds, _rtt = await self._call(
+            target, "bulk", [oid_str(oid) for oid in afters], repetitions
+        )
+        return [
+            (name, _END if value.tagSet == _END_OF_MIB else to_python(value))
+            for name, value in varbinds
+        ]
+
+    async def _call(
+        self, target: SnmpTarget, kind: str, oids: list[str], repetitions: int = 0
+    ) -> tuple[list[tuple[tuple[int, ...], Any]], float]:
+        """Send one request through the engine; return (name, pysnmp value) pairs and RTT.
+
+        The hlapi's configurator registers the credentials and the target (``LCD``); the
+        request goes through the engine's command generators with numeric varbinds, which
+        skips ``get_cmd``'s MIB resolution (half a second per engine, for nothing here).
+        """
+        engine = self._engine(target)
+        auth = self._auth(target)
+        transport = await self._transport(target)
+        context = self.hlapi.ContextData(contextName=target.context)
+        varbinds = [(rfc1902.ObjectName(oid_tuple(oid)), rfc1902.Null("")) for oid in oids]
+        client = self.client
+        await client._acquire(target)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+
+        def done(engine, handle, indication, status, index, answered, context) -> None:
+            if not future.done():
+                future.set_result((indication, status, index, answered))
+
+        started = loop.time()
+        try:
+            client.stats["requests"] += 1
+            address, _params = self.lcd.configure(engine, auth, transport, context.contextName)
+            where = (engine, address, context.contextEngineId, context.contextName)
+            if kind == "get":
+                self.cmdgen.GetCommandGenerator().send_varbinds(*where, varbinds, done)
+            elif kind == "next":
+                self.cmdgen.NextCommandGeneratorSingleRun().send_varbinds(*where, varbinds, done)
+            else:
+                self.cmdgen.BulkCommandGeneratorSingleRun().send_varbinds(
+                    *where, 0, repetitions, varbinds, done
+                )
+            error_indication, error_status, error_index, answered = await future
+        except Exception as exc:  # pysnmp raises its own errors for settings it refuses
+            raise SnmpError(f"SNMPv3 request failed: {_reason(exc)}") from exc
+        finally:
+            client._release()
+        rtt = (loop.time() - started) * 1000
+        if error_indication:
+            raise _v3_error(error_indication, target)
+        status = int(error_status or 0)
+        if status:
+            index = int(error_index or 0)
+            if kind != "bulk" and status in _PER_VARIABLE_ERRORS and 1 <= index <= len(oids):
+                rest = oids[: index - 1] + oids[index:]
+                others: list = []
+                if rest:
+                    others, _rtt = await self._call(target, kind, rest, repetitions)
+                missing = rfc1905.endOfMibView if kind == "next" else rfc1905.noSuchInstance
+                return [
+                    *others[: index - 1],
+                    (oid_tuple(oids[index - 1]), missing),
+                    *others[index - 1 :],
+                ], rtt
+            raise SnmpError(f"the device answered with error {_status_name(status)}")
+        pairs = [(tuple(name), value) for name, value in answered]
+        if kind != "bulk" and len(pairs) != len(oids):
+            raise SnmpError(f"the answer holds {len(pairs)} values for {len(oids)} asked")
+        return pairs, rtt
+
+    def _engine(self, target: SnmpTarget) -> Any:
+        key = (
+            target.v3_user,
+            target.auth_proto,
+            target.auth_key,
+            target.priv_proto,
+            target.priv_key,
+        )
+        engine = self._engines.get(key)
+        if engine is None:
+            engine = self.hlapi.SnmpEngine()
+            self._engines[key] = engine
+        return engine
+
+    def _auth(self, target: SnmpTarget) -> Any:
+        hlapi = self.hlapi
+        auth_protocols = {
+            "MD5": hlapi.USM_AUTH_HMAC96_MD5,
+            "SHA": hlapi.USM_AUTH_HMAC96_SHA,
+            "SHA256": hlapi.USM_AUTH_HMAC192_SHA256,
+            "SHA512": hlapi.USM_AUTH_HMAC384_SHA512,
+        }
+        priv_protocols = {
+            "DES": hlapi.USM_PRIV_CBC56_DES,
+            "AES": hlapi.USM_PRIV_CFB128_AES,
+            "AES256": hlapi.USM_PRIV_CFB256_AES,  # the "AES-256-Cisco" key extension (Reeder)
+        }
+        if not target.v3_user:
+            raise SnmpError("an SNMPv3 target needs a user name")
+        auth_proto = target.auth_proto.upper()
+        priv_proto = target.priv_proto.upper()
+        if priv_proto and not auth_proto:
+            raise SnmpError("SNMPv3 privacy needs authentication too")
+        options: dict[str, Any] = {}
+        if auth_proto:
+            if auth_proto not in auth_protocols:
+                raise SnmpError(f"unknown SNMPv3 authentication protocol {target.auth_proto!r}")
+            if len(target.auth_key) < MIN_KEY_LENGTH:
+                raise SnmpError("the SNMPv3 authentication key is shorter than 8 characters")
+            options.update(authKey=target.auth_key, authProtocol=auth_protocols[auth_proto])
+        if priv_proto:
+            if priv_proto not in priv_protocols:
+                raise SnmpError(f"unknown SNMPv3 privacy protocol {target.priv_proto!r}")
+            if len(target.priv_key) < MIN_KEY_LENGTH:
+                raise SnmpError("the SNMPv3 privacy key is shorter than 8 characters")
+            options.update(privKey=target.priv_key, privProtocol=priv_protocols[priv_proto])
+        return hlapi.UsmUserData(target.v3_user, **options)
+
+    async def _transport(self, target: SnmpTarget) -> Any:
+        key = (target.host, target.port, target.timeout, target.retries)
+        transport = self._transports.get(key)
+        if transport is None:
+            host = target.host.strip().strip("[]")
+            cls = self.hlapi.Udp6TransportTarget if ":" in host else self.hlapi.UdpTransportTarget
+            try:
+                transport = await cls.create(
+                    (host, target.port), timeout=target.timeout, retries=max(target.retries, 0)
+                )
+            except Exception as exc:
+                raise SnmpError(f"cannot resolve {host}: {_reason(exc)}") from exc
+            self._transports[key] = transport
+        return transport
+
+
+_V3_AUTH_ERRORS = frozenset(
+    {
+        "UnknownUserName",
+        "WrongDigest",
+        "DecryptionError",
+        "AuthenticationError",
+        "AuthenticationFailure",
+        "UnsupportedSecurityLevel",
+        "UnknownSecurityName",
+        "UnsupportedAuthProtocol",
+        "UnsupportedPrivProtocol",
+        "NoEncryption",
+        "NoAuthentication",
+    }
+)
+
+
+def _v3_error(indication: Any, target: SnmpTarget) -> SnmpError:
+    """Map a pysnmp error indication to the project's exceptions."""
+    name = type(indication).__name__
+    text = _reason(indication)
+    if name == "RequestTimedOut":
+        return SnmpTimeout(f"no answer within {target.budget:g} s ({text})")
+    if name in _V3_AUTH_ERRORS:
+        return SnmpAuthError(f"SNMPv3 authentication failed: {text}")
+    return SnmpError(f"SNMPv3 request failed: {text}")

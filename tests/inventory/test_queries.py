@@ -1,11 +1,17 @@
 """Lists and pages run a fixed number of queries, whatever the number of rows."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory import services
+from monitoring import services as monitoring_services
+from monitoring.poller import PollResult
+from monitoring.snmp.decode import DeviceFacts, PrinterFacts
 from tests.factories import (
     AssetModelFactory,
     CategoryFactory,
@@ -26,13 +32,15 @@ EXPECTED = {
     # the same, plus the check that the chosen region exists
     "asset_list_filtered": 13,
     # ... asset, services, history, history services, names of models/offices/sets/services,
-    # and the deployments panel: its transfers and its handover acts
-    "asset_detail": 15,
+    # the deployments panel: its transfers and its handover acts, and the monitoring panel:
+    # the monitored device with its profile, and its page-counter history
+    "asset_detail": 17,
     "dashboard": 12,
     "office_list": 9,
     # ... and the deployments panels: plan lines, deliveries and signed acts per category,
-    # the office's newest acts and the transfers on their way to it
-    "office_detail": 14,
+    # the office's newest acts and the transfers on their way to it, and the monitoring panel:
+    # its devices per health, and the devices
+    "office_detail": 16,
     # session, user, 2 permission lookups, roles, assets, their donors
     "asset_labels": 7,
     # the same, plus the check that the chosen region exists
@@ -45,6 +53,8 @@ def _fill(n: int, user):
     regions = [RegionFactory(code=f"Q{i}") for i in range(3)]
     offices = [OfficeFactory(district=DistrictFactory(region=regions[i % 3])) for i in range(5)]
     categories = [CategoryFactory(code=code) for code in ("printer", "laptop")]
+    categories[0].is_monitored = True  # printers are polled (see _monitor)
+    categories[0].save()
     models = [
         AssetModelFactory(
             manufacturer=ManufacturerFactory(name=f"Maker {i}"),
@@ -65,7 +75,46 @@ def _fill(n: int, user):
             services=[birth],
         )
         assets.append(asset)
+    _monitor(assets, n)
     return assets, offices
+
+
+def _monitor(assets, n: int) -> None:
+    """Monitor the printers, with n polls of the first one in its history."""
+    profile = monitoring_services.snmp_profile_create(
+        by=None, name="Printers", version="2c", community="public"
+    )
+    printers = [a for a in assets if a.asset_model.category.code == "printer"]
+    devices = [
+        monitoring_services.monitored_device_add(
+            by=None, asset=asset, profile=profile, address=f"10.0.{i // 250}.{i % 250 + 1}"
+        )
+        for i, asset in enumerate(printers)
+    ]
+    now = timezone.now()
+    monitoring_services.monitoring_results_save(
+        results=[
+            PollResult(
+                key=devices[0].pk,
+                reachable=True,
+                error=None,
+                response_ms=9.0,
+                facts=DeviceFacts(
+                    sys_descr="printer",
+                    sys_object_id=None,
+                    sys_name="",
+                    uptime_seconds=60.0,
+                    serial=None,
+                    kind="printer",
+                    printer=PrinterFacts("running", "idle", (), 1000 + 10 * i, ()),
+                ),
+                raw=None,
+                polled_at=now - dt.timedelta(hours=i),
+            )
+            for i in range(n)
+        ],
+        force_store=True,
+    )
 
 
 def _count(client, url, data=None):

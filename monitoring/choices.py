@@ -1,0 +1,109 @@
+"""Choices of monitoring: SNMP versions and protocols, device kinds, health, and the words for
+the values devices report (RFC 3805 error bits, hrDeviceStatus, hrPrinterStatus, UPS states)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SnmpVersion(models.TextChoices):
+    """The values are those ``monitoring.snmp.client.SnmpTarget.version`` takes."""
+
+    V1 = "1", _("SNMP v1")
+    V2C = "2c", _("SNMP v2c")
+    V3 = "3", _("SNMP v3")
+
+
+class AuthProtocol(models.TextChoices):
+    NONE = "", _("None (noAuthNoPriv)")
+    MD5 = "MD5", "MD5"
+    SHA = "SHA", "SHA"
+    SHA256 = "SHA256", "SHA-256"
+    SHA512 = "SHA512", "SHA-512"
+
+
+class PrivProtocol(models.TextChoices):
+    NONE = "", _("None (no privacy)")
+    DES = "DES", "DES"
+    AES = "AES", "AES-128"
+    AES256 = "AES256", "AES-256"
+
+
+class DeviceKind(models.TextChoices):
+    """What a device says it is (``DeviceFacts.kind``)."""
+
+    PRINTER = "printer", _("Printer")
+    SCANNER = "scanner", _("Scanner")
+    UPS = "ups", _("UPS")
+    ROUTER = "router", _("Router")
+    OTHER = "other", _("Other")
+
+
+class Health(models.TextChoices):
+    """A monitored device's health, as the rules in ``monitoring.rules`` decide it."""
+
+    UP = "up", _("Up")
+    WARNING = "warning", _("Warning")
+    DOWN = "down", _("Down")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+# RFC 3805 hrPrinterDetectedErrorState bits, as monitoring.snmp.decode names them.
+PRINTER_ERROR_LABELS = {
+    "lowPaper": _("low paper"),
+    "noPaper": _("no paper"),
+    "lowToner": _("low toner"),
+    "noToner": _("no toner"),
+    "doorOpen": _("door open"),
+    "jammed": _("paper jam"),
+    "offline": _("offline"),
+    "serviceRequested": _("service requested"),
+    "inputTrayMissing": _("input tray missing"),
+    "outputTrayMissing": _("output tray missing"),
+    "markerSupplyMissing": _("toner or ink cartridge missing"),
+    "outputNearFull": _("output tray nearly full"),
+    "outputFull": _("output tray full"),
+    "inputTrayEmpty": _("input tray empty"),
+    "overduePreventMaint": _("maintenance overdue"),
+}
+
+# hrDeviceStatus (RFC 2790).
+DEVICE_STATUS_LABELS = {
+    "unknown": _("unknown"),
+    "running": _("running"),
+    "warning": _("warning"),
+    "testing": _("testing"),
+    "down": _("down"),
+}
+
+# hrPrinterStatus (RFC 2790).
+PRINTER_STATUS_LABELS = {
+    "other": _("other"),
+    "unknown": _("unknown"),
+    "idle": _("idle"),
+    "printing": _("printing"),
+    "warmup": _("warming up"),
+}
+
+# upsOutputSource and upsBatteryStatus (RFC 1628), also for the vendor MIBs decoded to them.
+UPS_OUTPUT_SOURCE_LABELS = {
+    "normal": _("mains (normal)"),
+    "battery": _("on battery"),
+    "bypass": _("bypass"),
+    "booster": _("boosting low mains voltage"),
+    "reducer": _("reducing high mains voltage"),
+    "other": _("other"),
+    "none": _("no output"),
+}
+UPS_BATTERY_STATUS_LABELS = {
+    "normal": _("normal"),
+    "low": _("low"),
+    "depleted": _("depleted"),
+    "unknown": _("unknown"),
+}
+
+
+def label_of(labels: dict, value: str | None) -> str:
+    """Return the translated word for a reported value, or the value itself when unknown."""
+    if value is None or value == "":
+        return "—"
+    return str(labels.get(value, value))

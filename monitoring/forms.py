@@ -1,0 +1,155 @@
+"""Forms of monitoring: attach an asset to monitoring, change how it is polled, and the
+credentials profile (used by the admin). They parse and validate; the services write.
+
+Secrets are write-only: the field is a password box that is never filled in; a stored secret
+shows as "•••• (set)" beside it, and leaving the box empty keeps it.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from inventory import selectors as inventory_selectors
+from inventory.models import Asset
+from monitoring import services
+from monitoring.choices import AuthProtocol, PrivProtocol, SnmpVersion
+from monitoring.models import (
+    RETRIES_MAX,
+    TIMEOUT_MAX_S,
+    TIMEOUT_MIN_S,
+    MonitoredDevice,
+    SnmpProfile,
+)
+from monitoring.secrets import secret_mask
+
+
+class MonitoredDeviceForm(forms.Form):
+    """Where and how to poll a device; with ``asset_text`` when attaching a new one."""
+
+    asset_text = forms.CharField(
+        label=_("Asset tag or serial"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    profile = forms.ModelChoiceField(label=_("SNMP profile"), queryset=SnmpProfile.objects.none())
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=255,
+        required=False,
+        help_text=_("IP address or host name. Empty: the asset's network address in the register."),
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocapitalize": "none"}),
+    )
+    port = forms.IntegerField(label=_("UDP port"), initial=161, min_value=1, max_value=65535)
+    timeout_s = forms.FloatField(
+        label=_("Timeout (seconds)"),
+        initial=2.0,
+        min_value=TIMEOUT_MIN_S,
+        max_value=TIMEOUT_MAX_S,
+        help_text=_("How long to wait for each answer. Slow links to far offices need more."),
+    )
+    retries = forms.IntegerField(label=_("Retries"), initial=1, min_value=0, max_value=RETRIES_MAX)
+    enabled = forms.BooleanField(label=_("Poll this device"), required=False, initial=True)
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=200,
+        help_text=_("Kept in the device's history."),
+    )
+
+    def __init__(self, *args, user=None, device: MonitoredDevice | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.device = device
+        self.fields["profile"].queryset = SnmpProfile.objects.order_by("name")
+        if device is not None:
+            del self.fields["asset_text"]
+        else:
+            del self.fields["reason"]
+
+    def clean_asset_text(self) -> Asset:
+        text = self.cleaned_data["asset_text"]
+        asset = inventory_selectors.asset_find_exact(user=self.user, text=text)
+        if asset is None:
+            raise forms.ValidationError(
+                _("No asset with the tag or serial “%(text)s” in your scope."),
+                params={"text": text.strip()},
+            )
+        return inventory_selectors.asset_get(user=self.user, pk=asset.pk)
+
+
+def _secret_field(label, help_text) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        max_length=255,
+        help_text=help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+
+class SnmpProfileForm(forms.ModelForm):
+    """A credentials profile; the secrets are typed, never shown back."""
+
+    community = _secret_field(_("Community"), _("SNMP v1 and v2c."))
+    auth_key = _secret_field(_("Authentication key"), _("SNMP v3; at least 8 characters."))
+    priv_key = _secret_field(_("Privacy key"), _("SNMP v3; at least 8 characters."))
+
+    class Meta:
+        model = SnmpProfile
+        fields = [
+            "name",
+            "version",
+            "community",
+            "v3_user",
+            "auth_proto",
+            "auth_key",
+            "priv_proto",
+            "priv_key",
+            "context",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    SECRETS = {
+        "community": "community_encrypted",
+        "auth_key": "auth_key_encrypted",
+        "priv_key": "priv_key_encrypted",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = SnmpVersion.choices
+        self.fields["auth_proto"].choices = AuthProtocol.choices
+        self.fields["priv_proto"].choices = PrivProtocol.choices
+        for name, attribute in self.SECRETS.items():
+            mask = secret_mask(getattr(self.instance, attribute, ""))
+            if mask:
+                self.fields[name].help_text = _("%(mask)s — leave empty to keep it. %(help)s") % {
+                    "mask": mask,
+                    "help": self.fields[name].help_text,
+                }
+
+    def _post_clean(self):
+        # The service checks the values and encrypts the secrets onto the instance; a field
+        # already refused by the form is not refused twice.
+        if self._errors:
+            return
+        data = self.cleaned_data
+        try:
+            services.snmp_profile_fill(
+                profile=self.instance,
+                name=data.get("name", ""),
+                version=data.get("version", ""),
+                community=data.get("community") or None,
+                v3_user=data.get("v3_user", ""),
+                auth_proto=data.get("auth_proto", ""),
+                auth_key=data.get("auth_key") or None,
+                priv_proto=data.get("priv_proto", ""),
+                priv_key=data.get("priv_key") or None,
+                context=data.get("context", ""),
+                notes=data.get("notes", ""),
+            )
+        except forms.ValidationError as error:
+            self._update_errors(error)

@@ -1,0 +1,264 @@
+"""Monitoring: SNMP credential profiles, the devices polled, and the outcomes of their polls.
+
+Written only through ``monitoring.services``. A device's row carries the summary of its latest
+poll, so lists read one row per device; ``PollOutcome`` keeps the history, small: an outcome is
+stored when something changed since the last stored one, or when that one is older than
+``MONITOR_SAMPLE_HOURS``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from inventory.models import Asset
+from monitoring.choices import AuthProtocol, DeviceKind, Health, PrivProtocol, SnmpVersion
+
+# Fields that hold encrypted secrets (see monitoring.secrets); never shown, never in history.
+SECRET_FIELDS = ("community_encrypted", "auth_key_encrypted", "priv_key_encrypted")
+
+TIMEOUT_MIN_S = 0.2
+TIMEOUT_MAX_S = 30.0
+RETRIES_MAX = 5
+
+
+class SnmpProfile(models.Model):
+    """A named set of SNMP credentials several devices share, e.g. "Printers, v2c"."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    version = models.CharField(
+        _("SNMP version"), max_length=2, choices=SnmpVersion.choices, default=SnmpVersion.V2C
+    )
+    community_encrypted = models.TextField(_("community (encrypted)"), blank=True, editable=False)
+    v3_user = models.CharField(_("SNMPv3 user"), max_length=100, blank=True)
+    auth_proto = models.CharField(
+        _("authentication protocol"), max_length=8, choices=AuthProtocol.choices, blank=True
+    )
+    auth_key_encrypted = models.TextField(
+        _("authentication key (encrypted)"), blank=True, editable=False
+    )
+    priv_proto = models.CharField(
+        _("privacy protocol"), max_length=8, choices=PrivProtocol.choices, blank=True
+    )
+    priv_key_encrypted = models.TextField(_("privacy key (encrypted)"), blank=True, editable=False)
+    context = models.CharField(_("SNMPv3 context"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    secrets_changed_at = models.DateTimeField(
+        _("secrets last changed"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=list(SECRET_FIELDS))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("SNMP profile")
+        verbose_name_plural = _("SNMP profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(version__in=SnmpVersion.values), name="snmpprofile_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:  # never the secrets, not even encrypted
+        return f"<SnmpProfile {self.pk}: {self.name!r} v{self.version}>"
+
+    @property
+    def has_community(self) -> bool:
+        return bool(self.community_encrypted)
+
+    @property
+    def has_auth_key(self) -> bool:
+        return bool(self.auth_key_encrypted)
+
+    @property
+    def has_priv_key(self) -> bool:
+        return bool(self.priv_key_encrypted)
+
+    @property
+    def security_label(self) -> str:
+        """Return how the profile authenticates, in words, without any secret."""
+        if self.version != SnmpVersion.V3:
+            return str(self.get_version_display())
+        if not self.auth_proto:
+            level = "noAuthNoPriv"
+        elif not self.priv_proto:
+            level = f"authNoPriv {self.auth_proto}"
+        else:
+            level = f"authPriv {self.auth_proto}/{self.priv_proto}"
+        return f"{self.get_version_display()} {level}"
+
+
+class MonitoredDevice(models.Model):
+    """An asset the poller watches, where and how to reach it, and its latest poll's summary."""
+
+    # Configuration, set by people.
+    asset = models.OneToOneField(
+        Asset, on_delete=models.CASCADE, related_name="monitoring", verbose_name=_("asset")
+    )
+    address = models.CharField(_("address"), max_length=255)
+    port = models.PositiveIntegerField(
+        _("UDP port"), default=161, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    profile = models.ForeignKey(
+        SnmpProfile,
+        on_delete=models.PROTECT,
+        related_name="devices",
+        verbose_name=_("SNMP profile"),
+    )
+    enabled = models.BooleanField(_("polled"), default=True, db_index=True)
+    timeout_s = models.FloatField(
+        _("timeout (seconds)"),
+        default=2.0,
+        validators=[MinValueValidator(TIMEOUT_MIN_S), MaxValueValidator(TIMEOUT_MAX_S)],
+    )
+    retries = models.PositiveSmallIntegerField(
+        _("retries"), default=1, validators=[MaxValueValidator(RETRIES_MAX)]
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    # Health, set by every poll that is not the poller's own fault (see rules.health_evaluate).
+    health = models.CharField(
+        _("health"), max_length=10, choices=Health.choices, default=Health.UNKNOWN, db_index=True
+    )
+    health_since = models.DateTimeField(_("health since"), null=True, blank=True)
+    last_polled_at = models.DateTimeField(_("last poll"), null=True, blank=True, db_index=True)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    response_ms = models.FloatField(_("response time (ms)"), null=True, blank=True)
+
+    # What the device last told (kept while it does not answer).
+    kind = models.CharField(_("kind"), max_length=10, choices=DeviceKind.choices, blank=True)
+    last_reachable_at = models.DateTimeField(_("last answered"), null=True, blank=True)
+    sys_name = models.CharField(_("system name"), max_length=255, blank=True)
+    sys_descr = models.TextField(_("system description"), blank=True)
+    uptime_seconds = models.FloatField(_("uptime (seconds)"), null=True, blank=True)
+    serial_seen = models.CharField(_("serial seen"), max_length=255, blank=True)
+    serial_mismatch = models.BooleanField(_("serial differs from the register"), default=False)
+    page_count = models.BigIntegerField(_("page counter"), null=True, blank=True)
+    device_status = models.CharField(_("device status"), max_length=20, blank=True)
+    printer_status = models.CharField(_("printer status"), max_length=20, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    supplies = models.JSONField(_("supplies"), default=list, blank=True)
+    lowest_supply_percent = models.FloatField(
+        _("lowest supply (%)"), null=True, blank=True, db_index=True
+    )
+    ups = models.JSONField(_("UPS"), null=True, blank=True)
+    interfaces = models.JSONField(_("interfaces"), null=True, blank=True)
+
+    history = HistoricalRecords(
+        excluded_fields=[
+            "health",
+            "health_since",
+            "last_polled_at",
+            "last_error",
+            "response_ms",
+            "kind",
+            "last_reachable_at",
+            "sys_name",
+            "sys_descr",
+            "uptime_seconds",
+            "serial_seen",
+            "serial_mismatch",
+            "page_count",
+            "device_status",
+            "printer_status",
+            "errors",
+            "supplies",
+            "lowest_supply_percent",
+            "ups",
+            "interfaces",
+        ]
+    )
+
+    class Meta:
+        ordering = ["asset__tag"]
+        verbose_name = _("monitored device")
+        verbose_name_plural = _("monitored devices")
+        permissions = [("poll_monitoreddevice", _("Can poll a monitored device now"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(port__gte=1, port__lte=65535), name="monitoreddevice_port"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(timeout_s__gte=TIMEOUT_MIN_S, timeout_s__lte=TIMEOUT_MAX_S),
+                name="monitoreddevice_timeout",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(retries__lte=RETRIES_MAX), name="monitoreddevice_retries"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(health__in=Health.values), name="monitoreddevice_health"
+            ),
+        ]
+        indexes = [models.Index(fields=["health", "kind"], name="monitoreddevice_health_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.asset.tag} ({self.address})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("asset_detail", args=[self.asset_id]) + "#monitoring"
+
+    def clean(self) -> None:
+        if not (self.address or "").strip():
+            raise ValidationError({"address": _("Give the device's IP address or host name.")})
+
+
+class PollOutcome(models.Model):
+    """What one poll of a device found. Stored on change, and as a sample every few hours."""
+
+    device = models.ForeignKey(
+        MonitoredDevice,
+        on_delete=models.CASCADE,
+        related_name="outcomes",
+        verbose_name=_("device"),
+    )
+    polled_at = models.DateTimeField(_("polled at"), db_index=True)
+    polled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("polled by"),
+        help_text=_("Who asked for this poll with “Poll now”; empty for the poller's rounds."),
+    )
+    reachable = models.BooleanField(_("answered"))
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    overloaded = models.BooleanField(
+        _("poller overloaded"),
+        default=False,
+        help_text=_("The poller could not send in time: says nothing about the device."),
+    )
+    health = models.CharField(_("health"), max_length=10, choices=Health.choices)
+    response_ms = models.FloatField(_("response time (ms)"), null=True, blank=True)
+    uptime_seconds = models.FloatField(_("uptime (seconds)"), null=True, blank=True)
+    device_status = models.CharField(_("device status"), max_length=20, blank=True)
+    printer_status = models.CharField(_("printer status"), max_length=20, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    page_count = models.BigIntegerField(_("page counter"), null=True, blank=True)
+    supplies = models.JSONField(_("supplies"), default=list, blank=True)
+    ups = models.JSONField(_("UPS"), null=True, blank=True)
+    interfaces = models.JSONField(_("interfaces"), null=True, blank=True)
+    serial_seen = models.CharField(_("serial seen"), max_length=255, blank=True)
+    # rules.outcome_fingerprint of what this outcome found: the next one is stored if it differs.
+    fingerprint = models.CharField(_("fingerprint"), max_length=32, editable=False)
+
+    class Meta:
+        ordering = ["-polled_at"]
+        verbose_name = _("poll outcome")
+        verbose_name_plural = _("poll outcomes")
+        indexes = [
+            models.Index(fields=["device", "-polled_at"], name="polloutcome_device_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.polled_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,57 @@
+"""What monitoring adds to the register's pages (see inventory/panels.py)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from inventory.models import Asset, Office
+from inventory.panels import Panel
+from monitoring import selectors
+from monitoring.services import UNPOLLED_STATUSES
+
+
+def asset_monitoring_panel(request: HttpRequest, asset: Asset) -> Panel | None:
+    """Show a device's health, supplies, UPS, interfaces and page-counter chart.
+
+    One query for an asset that is not monitored (then, for those who may, an offer to attach
+    it), two for one that is (the device, and the chart's outcomes).
+    """
+    user = request.user
+    if not user.has_perm("monitoring.view_monitoreddevice"):
+        return None
+    device = selectors.asset_monitored_device(asset=asset)
+    if device is None:
+        category = asset.asset_model.category
+        if (
+            category.is_monitored
+            and asset.status not in UNPOLLED_STATUSES
+            and user.has_perm("monitoring.add_monitoreddevice")
+        ):
+            return Panel(
+                template="monitoring/asset_panel_unmonitored.html",
+                context={"asset": asset},
+                order=5,
+            )
+        return None
+    return Panel(
+        template="monitoring/asset_panel.html",
+        context={"asset": asset, "monitoring": selectors.asset_monitoring(device=device)},
+        order=5,
+    )
+
+
+def office_monitoring_panel(request: HttpRequest, office: Office) -> Panel | None:
+    """Show the health of an office's monitored devices: counts per health and the list.
+
+    The office page has already checked the office is in the user's scope.
+    """
+    if not request.user.has_perm("monitoring.view_monitoreddevice"):
+        return None
+    summary = selectors.office_monitoring(office=office)
+    if summary is None:
+        return None
+    return Panel(
+        template="monitoring/office_panel.html",
+        context={"office": office, "summary": summary},
+        order=5,
+    )

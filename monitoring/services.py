@@ -1,0 +1,677 @@
+"""Every write of monitoring: credential profiles, monitored devices, poll outcomes, retention.
+
+A poll round is read by ``monitoring.poller`` (no ORM inside its event loop): the targets are
+loaded here before the round (``monitored_device_targets``), and its results saved here after
+it (``monitoring_results_save``) in bulk, a fixed number of queries per chunk of devices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
+
+from inventory.choices import AssetStatus
+from inventory.models import Asset
+from inventory.services import network_address_normalise
+from monitoring import poller, rules
+from monitoring.choices import AuthProtocol, DeviceKind, Health, PrivProtocol, SnmpVersion
+from monitoring.models import (
+    RETRIES_MAX,
+    TIMEOUT_MAX_S,
+    TIMEOUT_MIN_S,
+    MonitoredDevice,
+    PollOutcome,
+    SnmpProfile,
+)
+from monitoring.poller import PollResult
+from monitoring.secrets import SecretUnreadable, secret_decrypt, secret_encrypt
+from monitoring.snmp.client import SnmpTarget
+
+logger = logging.getLogger(__name__)
+
+# Results saved per chunk: each chunk costs the same few queries (see monitoring_results_save).
+SAVE_CHUNK = 500
+# SNMPv3 keys shorter than this are refused by agents (RFC 3414 asks for at least 8).
+V3_KEY_MIN_LENGTH = 8
+# Statuses in which an asset cannot be monitored at all.
+UNPOLLED_STATUSES = frozenset({AssetStatus.RETIRED, AssetStatus.LOST})
+# Statuses whose devices the rounds poll: in place, connected (or being repaired there). A
+# device in stock or on its way would only be reported down; "Poll now" still reaches it.
+ROUND_STATUSES = frozenset({AssetStatus.DEPLOYED, AssetStatus.IN_REPAIR})
+
+# What the device row takes from each result whose health counts (all but "overloaded") …
+HEALTH_FIELDS = ("health", "health_since", "last_polled_at", "last_error", "response_ms")
+# … and from each result of a device that answered. Two groups, so each bulk UPDATE stays
+# within SQLite's 999 parameters for 50 devices and more (Django batches by parameter count).
+FACTS_FIELDS = (
+    "kind",
+    "last_reachable_at",
+    "sys_name",
+    "sys_descr",
+    "uptime_seconds",
+    "serial_seen",
+    "serial_mismatch",
+    "page_count",
+    "device_status",
+    "printer_status",
+    "errors",
+    "supplies",
+    "lowest_supply_percent",
+    "ups",
+    "interfaces",
+)
+
+PollFunction = Callable[..., list[PollResult]]
+
+
+# --- SNMP profiles ---------------------------------------------------------------------------
+
+
+@sensitive_variables()
+def snmp_profile_fill(
+    *,
+    profile: SnmpProfile,
+    name: str,
+    version: str,
+    community: str | None = None,
+    v3_user: str = "",
+    auth_proto: str = "",
+    auth_key: str | None = None,
+    priv_proto: str = "",
+    priv_key: str | None = None,
+    context: str = "",
+    notes: str = "",
+) -> SnmpProfile:
+    """Check a profile's values and put them on ``profile`` (not saved), secrets encrypted.
+
+    A secret given as None or "" keeps the one stored. Secrets the version does not use are
+    cleared (a v3 profile keeps no community, a v2c one no keys). Raise ValidationError naming
+    the field and saying what is wrong.
+    """
+    name = (name or "").strip()
+    v3_user = (v3_user or "").strip()
+    context = (context or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Give the profile a name.")
+    elif SnmpProfile.objects.filter(name__iexact=name).exclude(pk=profile.pk).exists():
+        errors["name"] = _("A profile named “%(name)s” exists already.") % {"name": name}
+    if version not in SnmpVersion.values:
+        errors["version"] = _("“%(value)s” is not an SNMP version this poller speaks.") % {
+            "value": version
+        }
+    auth_proto = auth_proto or ""
+    priv_proto = priv_proto or ""
+    if auth_proto not in AuthProtocol.values:
+        errors["auth_proto"] = _("“%(value)s” is not an authentication protocol.") % {
+            "value": auth_proto
+        }
+    if priv_proto not in PrivProtocol.values:
+        errors["priv_proto"] = _("“%(value)s” is not a privacy protocol.") % {"value": priv_proto}
+    if version in (SnmpVersion.V1, SnmpVersion.V2C):
+        if not community and not profile.community_encrypted:
+            errors["community"] = _("SNMP v1 and v2c need a community.")
+        elif community and len(community) > 255:
+            errors["community"] = _("A community has at most 255 characters.")
+    elif version == SnmpVersion.V3:
+        has_auth_key = bool(auth_key) or (
+            bool(profile.auth_key_encrypted) and profile.auth_proto == auth_proto
+        )
+        has_priv_key = bool(priv_key) or (
+            bool(profile.priv_key_encrypted) and profile.priv_proto == priv_proto
+        )
+        if not v3_user:
+            errors["v3_user"] = _("SNMP v3 needs a user name.")
+        if priv_proto and not auth_proto and "priv_proto" not in errors:
+            errors["priv_proto"] = _(
+                "Privacy needs authentication: choose an authentication protocol too."
+            )
+        if auth_proto and not has_auth_key:
+            errors["auth_key"] = _("Give the authentication key.")
+        elif auth_key and len(auth_key) < V3_KEY_MIN_LENGTH:
+            errors["auth_key"] = _("SNMP v3 keys have at least %(n)s characters.") % {
+                "n": V3_KEY_MIN_LENGTH
+            }
+        if priv_proto and not has_priv_key and "priv_proto" not in errors:
+            errors["priv_key"] = _("Give the privacy key.")
+        elif priv_key and len(priv_key) < V3_KEY_MIN_LENGTH:
+            errors["priv_key"] = _("SNMP v3 keys have at least %(n)s characters.") % {
+                "n": V3_KEY_MIN_LENGTH
+            }
+    if errors:
+        raise ValidationError(errors)
+
+    secrets_changed = False
+
+    @sensitive_variables()
+    def put(attribute: str, value: str | None, keep: bool) -> None:
+        nonlocal secrets_changed
+        if not keep:
+            new = ""
+        elif value:
+            new = secret_encrypt(value)
+        else:
+            return
+        if new != getattr(profile, attribute):
+            setattr(profile, attribute, new)
+            secrets_changed = True
+
+    is_v3 = version == SnmpVersion.V3
+    put("community_encrypted", community, keep=not is_v3)
+    put("auth_key_encrypted", auth_key, keep=is_v3 and bool(auth_proto))
+    put("priv_key_encrypted", priv_key, keep=is_v3 and bool(priv_proto))
+    profile.name = name
+    profile.version = version
+    profile.v3_user = v3_user if is_v3 else ""
+    profile.auth_proto = auth_proto if is_v3 else ""
+    profile.priv_proto = priv_proto if is_v3 else ""
+    profile.context = context if is_v3 else ""
+    profile.notes = notes or ""
+    if secrets_changed:
+        profile.secrets_changed_at = timezone.now()
+    return profile
+
+
+def _save_with_history(instance, *, by: AbstractBaseUser | None, reason: str) -> None:
+    instance._history_user = by
+    instance._change_reason = reason
+    instance.save()
+
+
+@sensitive_variables()
+def snmp_profile_create(*, by: AbstractBaseUser | None, **values) -> SnmpProfile:
+    """Create a credentials profile (see snmp_profile_fill for the values and the rules)."""
+    profile = snmp_profile_fill(profile=SnmpProfile(), **values)
+    try:
+        with transaction.atomic():
+            _save_with_history(profile, by=by, reason=_("Profile created"))
+    except IntegrityError as exc:  # the same name saved meanwhile
+        raise ValidationError(
+            {"name": _("A profile named “%(name)s” exists already.") % {"name": profile.name}}
+        ) from exc
+    return profile
+
+
+@sensitive_variables()
+def snmp_profile_update(
+    *, profile: SnmpProfile, by: AbstractBaseUser | None, reason: str = "", **values
+) -> SnmpProfile:
+    """Change a profile; a secret left empty keeps the stored one."""
+    current = {
+        "name": profile.name,
+        "version": profile.version,
+        "v3_user": profile.v3_user,
+        "auth_proto": profile.auth_proto,
+        "priv_proto": profile.priv_proto,
+        "context": profile.context,
+        "notes": profile.notes,
+    }
+    snmp_profile_fill(profile=profile, **{**current, **values})
+    _save_with_history(profile, by=by, reason=reason or _("Profile changed"))
+    return profile
+
+
+# --- Monitored devices -----------------------------------------------------------------------
+
+
+def _device_values_check(
+    *, address: str, port: int, timeout_s: float, retries: int
+) -> tuple[str, dict[str, str]]:
+    """Return the normalised address and the errors of a device's connection values."""
+    errors: dict[str, str] = {}
+    try:
+        address = network_address_normalise(address)
+    except ValidationError as error:
+        errors["address"] = error.message_dict["network_address"][0]
+    if not address and "address" not in errors:
+        errors["address"] = _(
+            "Give the device's IP address or host name: the register has no network address "
+            "for this asset."
+        )
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        errors["port"] = _("A UDP port is a number from 1 to 65535.")
+    if timeout_s is None or not TIMEOUT_MIN_S <= timeout_s <= TIMEOUT_MAX_S:
+        errors["timeout_s"] = _("The timeout is from %(min)s to %(max)s seconds.") % {
+            "min": TIMEOUT_MIN_S,
+            "max": TIMEOUT_MAX_S,
+        }
+    if retries is None or not 0 <= retries <= RETRIES_MAX:
+        errors["retries"] = _("Retries are from 0 to %(max)s.") % {"max": RETRIES_MAX}
+    return address, errors
+
+
+def monitored_device_add(
+    *,
+    by: AbstractBaseUser | None,
+    asset: Asset,
+    profile: SnmpProfile,
+    address: str = "",
+    port: int = 161,
+    enabled: bool = True,
+    timeout_s: float = 2.0,
+    retries: int = 1,
+) -> MonitoredDevice:
+    """Start monitoring an asset. The address defaults to the asset's network address."""
+    errors: dict[str, str] = {}
+    category = asset.asset_model.category
+    if MonitoredDevice.objects.filter(asset=asset).exists():
+        errors["asset"] = _("%(tag)s is monitored already.") % {"tag": asset.tag}
+    elif not category.is_monitored:
+        errors["asset"] = _("%(tag)s is a %(category)s: such devices are not polled over SNMP.") % {
+            "tag": asset.tag,
+            "category": category.name,
+        }
+    elif asset.status in UNPOLLED_STATUSES:
+        errors["asset"] = _("%(tag)s is “%(status)s”: it cannot be monitored.") % {
+            "tag": asset.tag,
+            "status": asset.get_status_display(),
+        }
+    address, value_errors = _device_values_check(
+        address=(address or "").strip() or asset.network_address,
+        port=port,
+        timeout_s=timeout_s,
+        retries=retries,
+    )
+    errors.update(value_errors)
+    if errors:
+        raise ValidationError(errors)
+    device = MonitoredDevice(
+        asset=asset,
+        profile=profile,
+        address=address,
+        port=port,
+        enabled=enabled,
+        timeout_s=timeout_s,
+        retries=retries,
+        # Until the device says what it is, its register category tells.
+        kind=category.code if category.code in DeviceKind.values else DeviceKind.OTHER,
+    )
+    try:
+        with transaction.atomic():
+            _save_with_history(device, by=by, reason=_("Monitoring started"))
+    except IntegrityError as exc:  # another user attached it between the check and the insert
+        raise ValidationError(
+            {"asset": _("%(tag)s is monitored already.") % {"tag": asset.tag}}
+        ) from exc
+    return device
+
+
+# Fields a person may change on a monitored device.
+DEVICE_EDITABLE_FIELDS = ("address", "port", "profile", "enabled", "timeout_s", "retries")
+
+
+def monitored_device_update(
+    *, device: MonitoredDevice, by: AbstractBaseUser | None, reason: str = "", **changes
+) -> MonitoredDevice:
+    """Change where and how a device is polled (``DEVICE_EDITABLE_FIELDS``)."""
+    unknown = set(changes) - set(DEVICE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    values = {name: changes.get(name, getattr(device, name)) for name in DEVICE_EDITABLE_FIELDS}
+    address, errors = _device_values_check(
+        address=(values["address"] or "").strip(),
+        port=values["port"],
+        timeout_s=values["timeout_s"],
+        retries=values["retries"],
+    )
+    if values["enabled"] and device.asset.status in UNPOLLED_STATUSES:
+        errors["enabled"] = _("%(tag)s is “%(status)s”: it cannot be polled.") % {
+            "tag": device.asset.tag,
+            "status": device.asset.get_status_display(),
+        }
+    if errors:
+        raise ValidationError(errors)
+    values["address"] = address
+    connection_changed = any(
+        values[name] != getattr(device, name) for name in ("address", "port", "profile")
+    )
+    for name, value in values.items():
+        setattr(device, name, value)
+    if connection_changed:
+        # What was seen at the old address or with the old credentials says nothing now.
+        device.health = Health.UNKNOWN
+        device.health_since = None
+    _save_with_history(device, by=by, reason=reason or _("Monitoring settings changed"))
+    return device
+
+
+# --- Targets of a round ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets of a round, and the devices left out because their secrets are unreadable."""
+
+    targets: list[SnmpTarget]
+    unreadable: list[int] = field(default_factory=list)
+
+
+@sensitive_variables()  # every local may hold a decrypted secret
+def monitored_device_targets(*, device_ids: Iterable[int] | None = None) -> Targets:
+    """Return the enabled devices of assets in place (or those named) as targets, decrypted.
+
+    Each profile's secrets are decrypted once. A device whose profile's secrets cannot be
+    decrypted (the key changed) is left out and named in ``unreadable``; the log says which
+    profile, never a secret.
+    """
+    devices = MonitoredDevice.objects.select_related("profile").order_by("pk")
+    if device_ids is None:
+        devices = devices.filter(enabled=True, asset__status__in=ROUND_STATUSES)
+    else:
+        devices = devices.filter(pk__in=list(device_ids))
+    secrets: dict[int, tuple[str, str, str] | None] = {}
+    targets: list[SnmpTarget] = []
+    unreadable: list[int] = []
+    for device in devices:
+        profile = device.profile
+        if profile.pk not in secrets:
+            try:
+                secrets[profile.pk] = (
+                    secret_decrypt(profile.community_encrypted),
+                    secret_decrypt(profile.auth_key_encrypted),
+                    secret_decrypt(profile.priv_key_encrypted),
+                )
+            except SecretUnreadable:
+                secrets[profile.pk] = None
+                logger.error(
+                    "SNMP profile %r (id %s): its secrets cannot be decrypted with the "
+                    "configured key; its devices are not polled until they are entered again.",
+                    profile.name,
+                    profile.pk,
+                )
+        decrypted = secrets[profile.pk]
+        if decrypted is None:
+            unreadable.append(device.pk)
+            continue
+        community, auth_key, priv_key = decrypted
+        targets.append(
+            SnmpTarget(
+                host=device.address,
+                port=device.port,
+                version=profile.version,
+                community=community,
+                v3_user=profile.v3_user,
+                auth_proto=profile.auth_proto,
+                auth_key=auth_key,
+                priv_proto=profile.priv_proto,
+                priv_key=priv_key,
+                context=profile.context,
+                timeout=device.timeout_s,
+                retries=device.retries,
+                key=device.pk,
+            )
+        )
+    return Targets(targets=targets, unreadable=unreadable)
+
+
+# --- Saving a round's results ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveSummary:
+    """What saving a round's results did."""
+
+    results: int = 0  # results given
+    saved: int = 0  # devices whose row was updated
+    stored: int = 0  # outcomes stored in the history
+    overloaded: int = 0  # results the poller could not send in time
+    missing: int = 0  # results of devices deleted meanwhile
+    health_changed: int = 0
+    health: dict[str, int] = field(default_factory=dict)  # devices per health after the save
+
+    def __add__(self, other: SaveSummary) -> SaveSummary:
+        return SaveSummary(
+            results=self.results + other.results,
+            saved=self.saved + other.saved,
+            stored=self.stored + other.stored,
+            overloaded=self.overloaded + other.overloaded,
+            missing=self.missing + other.missing,
+            health_changed=self.health_changed + other.health_changed,
+            health=dict(Counter(self.health) + Counter(other.health)),
+        )
+
+
+def _text(value: str | None, limit: int) -> str:
+    """Return text fit for a column: NULs dropped, cut to ``limit`` characters."""
+    return (value or "").replace("\x00", "")[:limit]
+
+
+def _outcome(
+    result: PollResult, *, device_id: int, health: str, by: AbstractBaseUser | None
+) -> PollOutcome:
+    facts = result.facts if result.reachable else None
+    printer = facts.printer if facts else None
+    return PollOutcome(
+        device_id=device_id,
+        polled_at=result.polled_at,
+        polled_by=by,
+        reachable=result.reachable,
+        error=_text(result.error, 255),
+        overloaded=result.overloaded,
+        health=health,
+        response_ms=result.response_ms,
+        uptime_seconds=facts.uptime_seconds if facts else None,
+        device_status=_text(printer.device_status if printer else "", 20),
+        printer_status=_text(printer.printer_status if printer else "", 20),
+        errors=list(printer.errors) if printer else [],
+        page_count=printer.page_count if printer else None,
+        supplies=rules.to_json(printer.supplies) if printer else [],
+        ups=rules.to_json(facts.ups) if facts else None,
+        interfaces=rules.to_json(facts.interfaces) if facts else None,
+        serial_seen=_text(facts.serial if facts else "", 255),
+        fingerprint=rules.outcome_fingerprint(result),
+    )
+
+
+def _device_facts_apply(device: MonitoredDevice, result: PollResult) -> None:
+    """Put what an answering device told on its row."""
+    facts = result.facts
+    device.last_reachable_at = result.polled_at
+    if facts is None:
+        return
+    printer = facts.printer
+    device.kind = facts.kind if facts.kind in DeviceKind.values else DeviceKind.OTHER
+    device.sys_name = _text(facts.sys_name, 255)
+    device.sys_descr = _text(facts.sys_descr, 4000)
+    device.uptime_seconds = facts.uptime_seconds
+    device.serial_seen = _text(facts.serial, 255)
+    device.serial_mismatch = rules.serial_differs(seen=facts.serial, registered=device.asset.serial)
+    device.page_count = printer.page_count if printer else None
+    device.device_status = _text(printer.device_status if printer else "", 20)
+    device.printer_status = _text(printer.printer_status if printer else "", 20)
+    device.errors = list(printer.errors) if printer else []
+    device.supplies = rules.to_json(printer.supplies) if printer else []
+    device.lowest_supply_percent = (
+        rules.lowest_supply_percent(printer.supplies) if printer else None
+    )
+    device.ups = rules.to_json(facts.ups)
+    device.interfaces = rules.to_json(facts.interfaces)
+
+
+def _results_save_chunk(
+    results: Sequence[PollResult],
+    *,
+    by: AbstractBaseUser | None,
+    force_store: bool,
+    sample_hours: float,
+) -> SaveSummary:
+    latest = PollOutcome.objects.filter(device_id=OuterRef("pk")).order_by("-polled_at")
+    devices = {
+        device.pk: device
+        for device in MonitoredDevice.objects.filter(pk__in={result.key for result in results})
+        .select_related("asset")
+        .annotate(
+            stored_at=Subquery(latest.values("polled_at")[:1]),
+            stored_fingerprint=Subquery(latest.values("fingerprint")[:1]),
+        )
+    }
+    outcomes: list[PollOutcome] = []
+    polled: dict[int, MonitoredDevice] = {}
+    answered: dict[int, MonitoredDevice] = {}
+    missing = overloaded = changed = 0
+    for result in sorted(results, key=lambda r: r.polled_at):
+        device = devices.get(result.key)
+        if device is None:
+            missing += 1
+            continue
+        previous = rules.HealthState(health=device.health, since=device.health_since)
+        state = rules.health_next(result=result, previous=previous)
+        fingerprint = rules.outcome_fingerprint(result)
+        if force_store or rules.outcome_store_due(
+            fingerprint=fingerprint,
+            stored_fingerprint=device.stored_fingerprint,
+            stored_at=device.stored_at,
+            polled_at=result.polled_at,
+            sample_hours=sample_hours,
+        ):
+            outcomes.append(_outcome(result, device_id=device.pk, health=state.health, by=by))
+            device.stored_at, device.stored_fingerprint = result.polled_at, fingerprint
+        if result.overloaded:
+            overloaded += 1
+            continue
+        changed += state.health != previous.health
+        device.health, device.health_since = state.health, state.since
+        device.last_polled_at = result.polled_at
+        device.last_error = _text(result.error, 255)
+        device.response_ms = result.response_ms
+        polled[device.pk] = device
+        if result.reachable:
+            _device_facts_apply(device, result)
+            answered[device.pk] = device
+    with transaction.atomic():
+        if outcomes:
+            PollOutcome.objects.bulk_create(outcomes)
+        if polled:
+            MonitoredDevice.objects.bulk_update(list(polled.values()), HEALTH_FIELDS)
+        if answered:
+            MonitoredDevice.objects.bulk_update(list(answered.values()), FACTS_FIELDS)
+    return SaveSummary(
+        results=len(results),
+        saved=len(polled),
+        stored=len(outcomes),
+        overloaded=overloaded,
+        missing=missing,
+        health_changed=changed,
+        health=dict(Counter(device.health for device in devices.values())),
+    )
+
+
+def monitoring_results_save(
+    *,
+    results: Sequence[PollResult],
+    by: AbstractBaseUser | None = None,
+    force_store: bool = False,
+) -> SaveSummary:
+    """Save a round's results: each device's health and latest facts, and the outcomes due.
+
+    Per chunk of up to SAVE_CHUNK results: one query reads the devices (with their last stored
+    outcome's time and fingerprint), one stores the outcomes due, and two update the devices.
+    An outcome is stored when something changed since the device's last stored one, or when
+    that one is older than MONITOR_SAMPLE_HOURS (``force_store``: always, as for "Poll now").
+    """
+    sample_hours = float(getattr(settings, "MONITOR_SAMPLE_HOURS", 6))
+    summary = SaveSummary()
+    for start in range(0, len(results), SAVE_CHUNK):
+        summary += _results_save_chunk(
+            results[start : start + SAVE_CHUNK],
+            by=by,
+            force_store=force_store,
+            sample_hours=sample_hours,
+        )
+    return summary
+
+
+def _poll(targets: list[SnmpTarget], *, window: int | None, poll: PollFunction | None):
+    """Poll ``targets`` with ``poll``, by default ``monitoring.poller.poll_round``."""
+    function = poll or poller.poll_round  # looked up now, so tests can replace it
+    if window is None:
+        return function(targets)
+    return function(targets, window=window)
+
+
+@dataclass(frozen=True)
+class PollNowResult:
+    result: PollResult
+    device: MonitoredDevice
+    summary: SaveSummary
+
+
+def monitored_device_poll_now(
+    *, device: MonitoredDevice, by: AbstractBaseUser | None, poll: PollFunction | None = None
+) -> PollNowResult:
+    """Poll one device on the spot, save what it found (always stored, with who asked)."""
+    loaded = monitored_device_targets(device_ids=[device.pk])
+    if not loaded.targets:
+        raise ValidationError(
+            _(
+                "The SNMP profile's secrets of %(tag)s cannot be decrypted with the configured "
+                "key. Enter its community or keys again."
+            )
+            % {"tag": device.asset.tag}
+        )
+    results = [r for r in _poll(loaded.targets, window=None, poll=poll) if r.key == device.pk]
+    if not results:
+        raise ValidationError(
+            _("The poller returned no result for %(tag)s.") % {"tag": device.asset.tag}
+        )
+    summary = monitoring_results_save(results=results, by=by, force_store=True)
+    device.refresh_from_db()
+    return PollNowResult(result=results[0], device=device, summary=summary)
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """One round of the monitor command: how many devices, what they are now, how long."""
+
+    devices: int
+    unreadable: int
+    duration_s: float
+    poll_s: float
+    save: SaveSummary
+
+
+def monitoring_round_run(
+    *, poll: PollFunction | None = None, window: int | None = None
+) -> RoundSummary:
+    """Run one round: load the targets, poll them (no ORM meanwhile), save the results."""
+    started = time.monotonic()
+    loaded = monitored_device_targets()
+    poll_started = time.monotonic()
+    results = _poll(loaded.targets, window=window, poll=poll) if loaded.targets else []
+    poll_s = time.monotonic() - poll_started
+    summary = monitoring_results_save(results=results)
+    return RoundSummary(
+        devices=len(loaded.targets),
+        unreadable=len(loaded.unreadable),
+        duration_s=time.monotonic() - started,
+        poll_s=poll_s,
+        save=summary,
+    )
+
+
+# --- Retention -------------------------------------------------------------------------------
+
+
+def monitoring_outcomes_prune(*, keep_days: int, now: dt.datetime | None = None) -> int:
+    """Delete the outcomes older than ``keep_days`` days, in one statement; return how many."""
+    if keep_days < 1:
+        raise ValidationError(
+            _("Poll history is kept at least one day (MONITOR_KEEP_DAYS is %(days)s).")
+            % {"days": keep_days}
+        )
+    cutoff = (now or timezone.now()) - dt.timedelta(days=keep_days)
+    deleted, _by_model = PollOutcome.objects.filter(polled_at__lt=cutoff).delete()
+    return deleted

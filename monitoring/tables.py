@@ -1,0 +1,152 @@
+"""How the monitored-device list looks and exports. Cheap renderers, no template per cell."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.choices import PRINTER_ERROR_LABELS
+from monitoring.models import MonitoredDevice
+from monitoring.rules import SUPPLY_LOW_PERCENT
+
+_WIDE_ONLY = {"th": {"class": "wide-only"}, "td": {"class": "wide-only"}}
+_NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
+_WIDE_ONLY_NUM = {"th": {"class": "num wide-only"}, "td": {"class": "num wide-only"}}
+
+
+def error_words(names) -> str:
+    """Return RFC 3805 error bit names in words, comma separated."""
+    return ", ".join(str(PRINTER_ERROR_LABELS.get(name, name)) for name in names or ())
+
+
+class MonitoredDeviceTable(tables.Table):
+    """Monitored devices. On the page "since" is shown under the health badge; exports have
+    it as a column of its own (see MonitoredDeviceListView.get_table_kwargs)."""
+
+    tag = tables.Column(
+        verbose_name=_("Asset tag"), accessor="asset__tag", attrs={"td": {"class": "nowrap"}}
+    )
+    kind = tables.Column(verbose_name=_("Kind"), order_by=("kind", "asset__tag"))
+    office = tables.Column(
+        verbose_name=_("Office"),
+        accessor="asset__office",
+        order_by=("asset__office__name_en", "asset__tag"),
+    )
+    region = tables.Column(
+        verbose_name=_("Region"),
+        accessor="asset__office__region",
+        order_by=("asset__office__region__sort_order", "asset__office__name_en", "asset__tag"),
+        attrs=_WIDE_ONLY,
+    )
+    address = tables.Column(verbose_name=_("Address"), attrs={"td": {"class": "mono"}})
+    health = tables.Column(verbose_name=_("Health"), order_by=("health", "-health_since"))
+    health_since = tables.DateTimeColumn(
+        verbose_name=_("Since"), format="d.m.Y H:i", attrs=_WIDE_ONLY
+    )
+    last_polled_at = tables.DateTimeColumn(
+        verbose_name=_("Last poll"), format="d.m.Y H:i", attrs=_WIDE_ONLY
+    )
+    lowest_supply_percent = tables.Column(verbose_name=_("Lowest supply"), attrs=_NUM)
+    page_count = tables.Column(verbose_name=_("Pages"), attrs=_WIDE_ONLY_NUM)
+    errors = tables.Column(
+        verbose_name=_("Errors"),
+        orderable=False,
+        empty_values=(),
+        attrs={"td": {"class": "small errors-cell"}},
+    )
+
+    class Meta:
+        model = MonitoredDevice
+        fields = ()
+        sequence = (
+            "tag",
+            "kind",
+            "office",
+            "region",
+            "address",
+            "health",
+            "health_since",
+            "last_polled_at",
+            "lowest_supply_percent",
+            "page_count",
+            "errors",
+        )
+        order_by = ("tag",)
+        attrs = {"class": "table", "id": "monitored-devices"}
+        empty_text = _("No monitored devices match.")
+
+    def render_tag(self, value, record):
+        return format_html(
+            '<a href="{}#monitoring">{}</a>', reverse("asset_detail", args=[record.asset_id]), value
+        )
+
+    def value_tag(self, value):
+        return value
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def value_kind(self, record):
+        return record.get_kind_display()
+
+    def render_address(self, value, record):
+        return value if record.port == 161 else f"{value}:{record.port}"
+
+    def value_address(self, value, record):
+        return value if record.port == 161 else f"{value}:{record.port}"
+
+    def render_health(self, value, record):
+        badge = format_html(
+            '<span class="badge health-{}">{}</span>', record.health, record.get_health_display()
+        )
+        if not record.health_since:
+            return badge
+        since = date_format(timezone.localtime(record.health_since), "d.m.Y H:i")
+        return format_html(
+            '{}<br><span class="small muted nowrap">{}</span>',
+            badge,
+            gettext("since %(when)s") % {"when": since},
+        )
+
+    def value_health(self, record):
+        return record.get_health_display()
+
+    def value_health_since(self, value):
+        return value
+
+    def value_last_polled_at(self, value):
+        return value
+
+    def render_lowest_supply_percent(self, value):
+        text = f"{value:.0f}\u00a0%"
+        if value <= SUPPLY_LOW_PERCENT:
+            return format_html('<strong class="warn">{}</strong>', text)
+        return text
+
+    def value_lowest_supply_percent(self, value):
+        return round(value, 1) if value is not None else None
+
+    def render_page_count(self, value):
+        return f"{value:,}".replace(",", "\u00a0")
+
+    def value_page_count(self, value):
+        return value
+
+    def render_errors(self, record):
+        words = error_words(record.errors)
+        if record.serial_mismatch:
+            mismatch = gettext("serial differs from the register")
+            words = f"{words}, {mismatch}" if words else mismatch
+        return words or "—"
+
+    def value_errors(self, record):
+        words = error_words(record.errors)
+        if record.serial_mismatch:
+            mismatch = gettext("serial differs from the register")
+            words = f"{words}, {mismatch}" if words else mismatch
+        return words
