@@ -918,3 +918,22 @@ __all__ = [
     "summary",
     "write_recordings",
 ]
+
+
+def page_count_history(spec: DeviceSpec, *, weeks: int = 12) -> list[tuple[int, int]]:
+    """Return (weeks ago, page counter) readings of a simulated printer before today.
+
+    The counter grows by a steady weekly amount with some noise, ending below today's value,
+    so a newcomer's demo shows a page-counter chart at once.
+    """
+    values = device_values(spec)
+    if values.page_count is None:
+        return []
+    rng = _rng(spec, "history")
+    weekly = rng.randrange(150, 1_200)
+    readings = []
+    count = values.page_count
+    for weeks_ago in range(1, weeks + 1):
+        count = max(0, count - weekly - rng.randrange(0, weekly // 2 + 1))
+        readings.append((weeks_ago, count))
+    return sorted(readings, reverse=True)

@@ -506,3 +506,14 @@ def test_fleet_specs_reads_only_deployed_monitored_devices(db):
         assets[key].office.name for key in ("printer", "ups", "router")
     }
     assert all(s.state == State.NORMAL for s in specs)  # the states come from assign_states
+
+
+def test_the_demo_page_history_grows_week_by_week_up_to_todays_counter():
+    spec = spec_of("printer", "HP", "LaserJet Pro M404dn")
+    history = simulator.page_count_history(spec)
+    today = simulator.device_values(spec).page_count
+    assert [weeks for weeks, _count in history] == list(range(12, 0, -1))
+    counts = [count for _weeks, count in history]
+    assert counts == sorted(counts) and counts[-1] < today
+    assert history == simulator.page_count_history(spec)  # the same every time
+    assert simulator.page_count_history(spec_of("ups", "APC", "Back-UPS Pro 1500")) == []

@@ -150,6 +150,7 @@ class Command(BaseCommand):
             )
         if not no_monitoring:
             self.stdout.write(monitoring_configure(specs=specs, port=port))
+            self.stdout.write(page_history_seed(specs=specs))
         self._print_served(specs=specs, served=len(served), port=port, data_dir=data_dir)
         self.stdout.write(
             f"Simulator ready in {time.monotonic() - started:.1f} s (pid {process.pid}, "
@@ -441,3 +442,43 @@ def _running(pid: int) -> bool:
             return False
         return True
     return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def page_history_seed(*, specs: list[DeviceSpec]) -> str:
+    """Give simulated printers that have no poll history twelve weekly page-counter readings.
+
+    Demo only: the asset page's page-counter chart then shows a trend from the first minute.
+    Printers polled before keep their real history.
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from monitoring.choices import Health
+    from monitoring.models import MonitoredDevice, PollOutcome
+    from monitoring.simulator import page_count_history
+
+    devices = {
+        device.asset.tag: device
+        for device in MonitoredDevice.objects.filter(
+            asset__tag__in=[spec.tag for spec in specs if spec.kind == "printer"]
+        )
+        .exclude(outcomes__isnull=False)
+        .select_related("asset")
+    }
+    now = timezone.now()
+    rows = [
+        PollOutcome(
+            device=devices[spec.tag],
+            polled_at=now - dt.timedelta(weeks=weeks_ago),
+            reachable=True,
+            health=Health.UP,
+            page_count=count,
+            fingerprint="demo-history",
+        )
+        for spec in specs
+        if spec.tag in devices and spec.state != State.SILENT
+        for weeks_ago, count in page_count_history(spec)
+    ]
+    PollOutcome.objects.bulk_create(rows, batch_size=1000)
+    return f"Page-counter history: {len(rows)} weekly readings for {len(devices)} printers."
