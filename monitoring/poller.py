@@ -68,7 +68,7 @@ ERROR_OVERLOADED = "overloaded"
 
 SYSTEM_GROUP = "1.3.6.1.2.1.1"  # every agent has it: its scalars are read in the discovery
 SUBTREE_DEPTH = 7  # 1.3.6.1.4.1.<vendor> and 1.3.6.1.2.1.<MIB>
-FIRST_ROWS = 3  # rows per column on a walk's first page (then twice as many each page)
+FIRST_ROWS = 2  # rows per column on a walk's first page (then twice as many each page)
 
 
 @dataclass(frozen=True)
