@@ -15,9 +15,14 @@ Added by the client work (same meanings as above):
 
 - ``get_timed`` (the GET's values and the milliseconds to the first answer), ``get_next``
   and ``get_next_timed`` (one GETNEXT of several OIDs: {oid: (next oid, value) or None}),
-  ``walk_many`` (several columns walked side by side, one GETBULK per page, as
-  ``snmptable`` does; ``first_rows`` starts small and doubles), ``walk(…, after=oid)``
-  (continue a walk after a row already read), ``stats`` (counters for benchmarks).
+  ``walk_many`` (several columns at once: each run of neighbouring columns of one entry,
+  ``column_runs``, is read as one stream of variables, so a table's end costs one variable
+  per run; a page is one GETBULK per group of streams needing about as many variables;
+  ``first_rows`` starts small and doubles, and once a column of an entry has ended the
+  others are asked for that many rows; ``known=`` takes a run's first variable already
+  read, ``probes=`` rides GETNEXTs in the first page as non-repeaters), ``walk(…,
+  after=oid)`` (continue a walk after a row already read), ``stats`` (counters for
+  benchmarks).
 - ``SnmpOverloaded(SnmpError)``: a request waited its target's whole timeout budget for a
   place in the window while no request in flight finished (the poller was the bottleneck,
   not the device). Merely queueing behind other devices of a large round is not overload.
@@ -28,9 +33,12 @@ event loop: every datagram waiting is read at each wake-up, before the loop runs
 timers, so a busy loop never times out an answer it has already received. A request is
 encoded once and the same bytes are sent again on retry; GETs and GETNEXTs of the same OIDs
 with the same community share one encoding, only the request-id differs. Answers are matched
-by request-id and source address. At most ``window`` requests are in flight; a request that
-goes unanswered once gives its place up (its retries are sent outside the window), so silent
-devices cost about one timeout per round, not one per ``window`` of them. This is what made
+by request-id and source address; a v1/v2c response is parsed by a small BER reader of its
+own (``_parse_response``: what pyasn1's decoder gives, at a fraction of its cost, which was
+half the poller's CPU), anything unusual goes through pyasn1 as before. At most ``window``
+requests are in flight; a request that goes unanswered once gives its place up (its retries
+are sent outside the window), so silent devices cost about one timeout per round, not one
+per ``window`` of them. This is what made
 pysnmp 2.6–3.2 × faster than net-snmp here (see shared/PERFORMANCE.md); the high-level
 v3arch API registers every target in its engine and reported live devices down.
 
@@ -71,6 +79,8 @@ DEFAULT_WINDOW = 150  # requests in flight at once (PERFORMANCE.md: 100–250 we
 MAX_VARBINDS = 30  # per GET/GETNEXT PDU
 MAX_REPETITIONS = 25  # per GETBULK of one column
 BULK_VARBINDS = 48  # per GETBULK of several columns: repetitions = this // columns
+WIDE_GUESS = 2  # a run of three columns or more (a table read for its rows) expects twice as many
+REQUEST_COST = 10  # what one more request costs (agent and client), in variables returned
 MAX_ROWS = 10_000  # per walked column: a sane bound against agents that never end
 MAX_REASON = 200  # characters of a library's error text kept in a message
 READ_BURST = 512  # datagrams read per wake-up at most, so a flood cannot starve the loop
@@ -219,6 +229,52 @@ class _Column:
     done: bool = False
 
 
+@dataclass(eq=False)
+class _Stream:
+    """A run of neighbouring columns of one entry (``low`` … ``high``), walked as one sequence
+    of variables: the agent's order is column by column, so the run ends once, not per column.
+    A single column (or any root) is a run of one: ``entry`` is then the root minus its last
+    number."""
+
+    entry: tuple[int, ...]
+    low: int
+    high: int
+    columns: dict[int, _Column]
+    last: tuple[int, ...]
+    guess: int  # rows per column expected while no column of the entry is known to have ended
+    done: bool = False
+
+    @property
+    def column(self) -> int:
+        """Return the column the stream is in (its first before any row)."""
+        depth = len(self.entry)
+        if len(self.last) > depth and self.last[:depth] == self.entry:
+            return max(self.low, min(self.last[depth], self.high))
+        return self.low
+
+    def rows_in(self, column: int) -> int:
+        return len(self.columns[column].rows)
+
+
+def column_runs(roots: Iterable[str]) -> list[list[str]]:
+    """Return the roots grouped in runs of neighbouring columns of one entry (``….4``, ``….5``,
+    ``….6``), each run in column order; a walk reads a run as one stream of variables."""
+    by_entry: dict[tuple[int, ...], list[int]] = {}
+    for root in _unique(roots):
+        root_t = oid_tuple(root)
+        by_entry.setdefault(root_t[:-1], []).append(root_t[-1])
+    runs: list[list[str]] = []
+    for entry, numbers in by_entry.items():
+        run: list[int] = []
+        for number in sorted(numbers):
+            if run and number != run[-1] + 1:
+                runs.append([oid_str((*entry, n)) for n in run])
+                run = []
+            run.append(number)
+        runs.append([oid_str((*entry, n)) for n in run])
+    return runs
+
+
 class SnmpClient:
     """An SNMP manager for one poll round: ``async with SnmpClient() as client: …``."""
 
@@ -359,41 +415,163 @@ class SnmpClient:
         *,
         after: Mapping[str, str] | None = None,
         first_rows: int | None = None,
+        known: Mapping[str, tuple[str, SnmpValue] | None] | None = None,
+        probes: Sequence[str] = (),
+        probed: dict[str, tuple[str, SnmpValue] | None] | None = None,
     ) -> dict[str, dict[str, SnmpValue]]:
-        """Walk several columns side by side; return {root: {oid: value}} for each root.
+        """Walk several columns; return {root: {oid: value}} for each root.
 
-        One GETBULK per page carries one varbind per unfinished column (GETNEXT for v1);
-        each column stops on its own, by the same rules as ``walk``. A page asks for
-        ``bulk_varbinds // columns`` rows per column (at most ``max_repetitions``); with
-        ``first_rows`` the first page asks for that many and each next page for twice the
-        last, which spares agents the rows past the end of many small tables.
+        Neighbouring columns of one entry (``column_runs``) are walked as one stream of
+        variables, in the agent's order, so a table's end costs one variable per run, not one
+        per column; each page is one GETBULK per group of streams needing about as many
+        variables (GETNEXT for v1), each stream ending on its own, by the same rules as
+        ``walk``. A stream asks for what it still needs: once a column of an entry has ended,
+        that many rows for each of the entry's columns left; before, ``first_rows`` rows per
+        column (``max_repetitions`` if not given), twice as many each page after, and the
+        entry's other runs as many as its first has read.
+        ``known``: the answer of a GETNEXT of a run's first column, already read (None:
+        nothing follows it), which the walk takes as its first variable. ``probes``: OIDs
+        whose GETNEXT rides in the first page (GETBULK non-repeaters), answered in ``probed``
+        as ``get_next`` would (left out if the agent gave no answer for them).
         """
         after = after or {}
-        columns = []
-        for root in _unique(roots):
-            start = after.get(root)
-            root_t = oid_tuple(root)
-            columns.append(_Column(root, root_t, oid_tuple(start) if start else root_t))
-        rows_wanted = first_rows or self.max_repetitions
+        known = known or {}
+        guess = max(1, first_rows or self.max_repetitions)
+        result: dict[str, dict[str, SnmpValue]] = {}
+        streams: list[_Stream] = []
+        for run in column_runs(roots):
+            # a column continued after a row already read is walked on its own
+            parts = [[root] for root in run] if any(root in after for root in run) else [run]
+            for part in parts:
+                first = oid_tuple(part[0])
+                entry = first[:-1]
+                columns = {}
+                for root in part:
+                    root_t = oid_tuple(root)
+                    columns[root_t[-1]] = _Column(root, root_t, root_t)
+                    result[root] = columns[root_t[-1]].rows
+                start = after.get(part[0]) if len(part) == 1 else None
+                stream = _Stream(
+                    entry=entry,
+                    low=first[-1],
+                    high=oid_tuple(part[-1])[-1],
+                    columns=columns,
+                    last=oid_tuple(start) if start else first,
+                    guess=guess * WIDE_GUESS if first_rows and len(part) >= 3 else guess,
+                )
+                streams.append(stream)
+                if part[0] in known and not start:
+                    row = known[part[0]]
+                    page = [(first, _END)] if row is None else [(oid_tuple(row[0]), row[1])]
+                    _advance([stream], page, self.max_rows)
+        ended: dict[tuple[int, ...], int] = {}  # entry → rows of a column known to have ended
+        riding = _unique(probes)
+        if riding and not any(not stream.done for stream in streams):
+            answers = await self.get_next(target, riding)
+            if probed is not None:
+                probed.update(answers)
+            riding = []
+        ordered = _unique(roots)
         while True:
-            active = [column for column in columns if not column.done]
+            active = [stream for stream in streams if not stream.done]
             if not active:
                 break
-            repetitions = max(
-                1, min(self.max_repetitions, self.bulk_varbinds // len(active), rows_wanted)
+            v1 = target.version == "1"  # GETNEXT: one row per stream, whatever is asked
+            groups, singles = ([(active, 1)], []) if v1 else self._page_groups(active, ended)
+
+            async def fetch(
+                group: list[_Stream], repetitions: int, probes: list[str], singles: list[_Stream]
+            ) -> list[tuple[list[_Stream], list]]:
+                """One request: ``probes`` and ``singles`` (streams wanting one variable) as
+                non-repeaters, then ``group``; return (streams, their page) pairs."""
+                extra = [*probes, *(oid_str(stream.last) for stream in singles)]
+                if target.version == "3":
+                    varbinds = await self._v3_session().bulk(
+                        target, [stream.last for stream in group], repetitions, extra
+                    )
+                elif target.version == "1":
+                    varbinds = await self._next_varbinds(target, group, extra)
+                else:
+                    varbinds = await self._bulk_varbinds(target, group, repetitions, extra)
+                if probed is not None:
+                    for oid, (name, value) in zip(probes, varbinds, strict=False):
+                        probed[oid] = None if value is _END else (oid_str(name), value)
+                width = len(probes) + len(singles)
+                if len(varbinds) < width:  # no answer (an agent that ends the MIB like v1)
+                    return [(singles, []), (group, [])]
+                return [(singles, varbinds[len(probes) : width]), (group, varbinds[width:])]
+
+            pages = await _gather_all(
+                [
+                    fetch(group, repetitions, *((riding, singles) if index == 0 else ([], [])))
+                    for index, (group, repetitions) in enumerate(groups)
+                ]
             )
-            if target.version == "3":
-                varbinds = await self._v3_session().bulk(
-                    target, [column.last for column in active], repetitions
-                )
-            elif target.version == "1":
-                varbinds = await self._next_varbinds(target, active)
-            else:
-                varbinds = await self._bulk_varbinds(target, active, repetitions)
-            if not _advance(active, varbinds, self.max_rows):
-                break  # an answer that moves no column forward would loop forever
-            rows_wanted *= 2
-        return {column.key: column.rows for column in columns}
+            riding = []
+            for group, varbinds in (pair for page in pages for pair in page):
+                if not group:
+                    continue
+                before = {id(stream): stream.column for stream in group}
+                if not _advance(group, varbinds, self.max_rows):
+                    for stream in group:  # an answer that moves no stream would loop forever
+                        stream.done = True
+                for stream in group:
+                    now = stream.column
+                    for number in range(before[id(stream)], now if not stream.done else now + 1):
+                        rows = stream.rows_in(number)
+                        if rows:
+                            ended[stream.entry] = max(ended.get(stream.entry, 0), rows)
+                    if not stream.done and stream.entry not in ended:
+                        stream.guess = 2 * max(stream.guess, stream.rows_in(now))
+        return {root: result[root] for root in ordered}
+
+    def _page_groups(
+        self, active: list[_Stream], ended: Mapping[tuple[int, ...], int]
+    ) -> tuple[list[tuple[list[_Stream], int]], list[_Stream]]:
+        """Split the streams into GETBULKs: (streams, repetitions) each, so that the variables
+        asked past what each stream needs, plus ``REQUEST_COST`` per request, are fewest; and
+        return apart the streams that need one variable (the first GETBULK's non-repeaters).
+        """
+        needs = []
+        leaders: dict[tuple[int, ...], _Stream] = {}
+        for stream in active:
+            if stream.entry not in ended and leaders.get(stream.entry, stream).low >= stream.low:
+                leaders[stream.entry] = stream
+        for stream in active:
+            rows = ended.get(stream.entry) or stream.guess
+            leader = leaders.get(stream.entry, stream)
+            if leader is not stream:
+                # the entry's first run has not told how many rows there are yet: ask as
+                # many as it does
+                rows = max(1, leader.guess, leader.rows_in(leader.column))
+            column = stream.column
+            need = max(rows - stream.rows_in(column), 0) + rows * (stream.high - column) + 1
+            needs.append((max(1, min(need, self.max_repetitions)), stream))
+        needs.sort(key=lambda pair: pair[0])
+        singles = [stream for need, stream in needs if need == 1]
+        if len(singles) < len(needs):
+            needs = needs[len(singles) :]
+        else:
+            singles = []
+        count = len(needs)
+
+        def repetitions(i: int, j: int) -> int:  # streams i … j-1 in one GETBULK
+            return max(1, min(needs[j - 1][0], self.bulk_varbinds // (j - i)))
+
+        best = [0.0] + [float("inf")] * count
+        cut = [0] * (count + 1)
+        for j in range(1, count + 1):
+            for i in range(j):
+                cost = best[i] + REQUEST_COST + repetitions(i, j) * (j - i)
+                if cost < best[j]:
+                    best[j], cut[j] = cost, i
+        groups = []
+        j = count
+        while j > 0:
+            i = cut[j]
+            groups.append(([stream for _need, stream in needs[i:j]], repetitions(i, j)))
+            j = i
+        return groups[::-1], singles
 
     # -- v1/v2c requests --------------------------------------------------------------------
 
@@ -409,20 +587,20 @@ class SnmpClient:
             pdu_class = pmod.GetNextRequestPDU if next_ else pmod.GetRequestPDU
             response, rtt = await self._exchange(target, pmod, pdu_class, remaining, cache=True)
             first_rtt = rtt if first_rtt is None else first_rtt
-            status = int(response[1])
+            status = response.status
             if status == 0:
-                varbinds = pmod.apiPDU.get_varbinds(response)
+                varbinds = response.varbinds
                 if len(varbinds) != len(remaining):
                     raise SnmpError(
                         f"the answer holds {len(varbinds)} values for {len(remaining)} asked"
                     )
                 for oid, (name, value) in zip(remaining, varbinds, strict=True):
-                    if not next_:
-                        result[oid] = to_python(value)
-                    elif value.tagSet == _END_OF_MIB:
+                    if value is _END:
                         result[oid] = None
+                    elif not next_:
+                        result[oid] = value
                     else:
-                        result[oid] = (str(name), to_python(value))
+                        result[oid] = (oid_str(name), value)
                 break
             if status == _TOO_BIG and len(remaining) > 1:
                 half = len(remaining) // 2
@@ -430,7 +608,7 @@ class SnmpClient:
                     part_values, _rtt = await self._get_pdu(target, part, next_=next_)
                     result.update(part_values)
                 break
-            index = int(response[2])
+            index = response.index
             if status in _PER_VARIABLE_ERRORS and 1 <= index <= len(remaining):
                 # v1 answers noSuchName for a missing OID (and at the end of the MIB for a
                 # GETNEXT) and drops the whole PDU: mark that one and ask again for the rest
@@ -446,9 +624,12 @@ class SnmpClient:
             raise SnmpError(f"the device answered with error {_status_name(status)}")
         return result, first_rtt or 0.0
 
-    async def _next_varbinds(self, target: SnmpTarget, active: list[_Column]) -> list:
-        """v1: one GETNEXT row for the active columns, as (name, value) pairs in order."""
-        asked = [oid_str(column.last) for column in active]
+    async def _next_varbinds(
+        self, target: SnmpTarget, active: list[_Stream], probes: Sequence[str] = ()
+    ) -> list:
+        """v1: one GETNEXT of ``probes`` and a row of the active streams, as (name, value)
+        pairs in order."""
+        asked = [*probes, *(oid_str(stream.last) for stream in active)]
         found = await self.get_next(target, asked)
         varbinds = []
         for oid in asked:
@@ -460,24 +641,27 @@ class SnmpClient:
         return varbinds
 
     async def _bulk_varbinds(
-        self, target: SnmpTarget, active: list[_Column], repetitions: int
+        self,
+        target: SnmpTarget,
+        active: list[_Stream],
+        repetitions: int,
+        probes: Sequence[str] = (),
     ) -> list:
-        """v2c: one GETBULK page for the active columns, as (name, value) pairs in order."""
+        """v2c: one GETBULK page for the active streams, after the non-repeaters ``probes``,
+        as (name, value) pairs in order."""
         pmod = _V2C
         while True:
             response, _rtt = await self._exchange(
                 target,
                 pmod,
                 pmod.GetBulkRequestPDU,
-                [column.last for column in active],
+                [*probes, *(stream.last for stream in active)],
                 repetitions=repetitions,
+                non_repeaters=len(probes),
             )
-            status = int(response[1])
+            status = response.status
             if status == 0:
-                return [
-                    (tuple(name), _END if value.tagSet == _END_OF_MIB else to_python(value))
-                    for name, value in pmod.apiPDU.get_varbinds(response)
-                ]
+                return response.varbinds
             if status == _NO_SUCH_NAME:
                 return []  # an agent that answers GETBULK like v1 at the end of the MIB
             if status == _TOO_BIG and repetitions > 1:
@@ -485,9 +669,10 @@ class SnmpClient:
                 continue
             if status == _TOO_BIG and len(active) > 1:
                 half = len(active) // 2
-                first = await self._bulk_varbinds(target, active[:half], 1)
+                first = await self._bulk_varbinds(target, active[:half], 1, probes)
                 second = await self._bulk_varbinds(target, active[half:], 1)
-                return _interleave(first, half, second, len(active) - half)
+                width = len(probes)
+                return first[:width] + _interleave(first[width:], half, second, len(active) - half)
             raise SnmpError(f"the device answered with error {_status_name(status)}")
 
     def _pmod(self, target: SnmpTarget) -> Any:
@@ -505,6 +690,7 @@ class SnmpClient:
         oids: Sequence[str | tuple[int, ...]],
         *,
         repetitions: int = 0,
+        non_repeaters: int = 0,
         cache: bool = False,
     ) -> tuple[Any, float]:
         """Send one request (and its retries); return the response PDU and the RTT in ms."""
@@ -516,7 +702,9 @@ class SnmpClient:
         request_id = self._new_request_id()
         pending: _Pending | None = None
         try:
-            data = self._encode(target, pmod, pdu_class, request_id, oids, repetitions, cache)
+            data = self._encode(
+                target, pmod, pdu_class, request_id, oids, repetitions, cache, non_repeaters
+            )
             pending = _Pending(
                 future=loop.create_future(),
                 addr=addr,
@@ -549,10 +737,13 @@ class SnmpClient:
         oids: Sequence[str | tuple[int, ...]],
         repetitions: int,
         cache: bool,
+        non_repeaters: int = 0,
     ) -> bytes:
         """Return the request's BER bytes (from a cached encoding when the same was sent)."""
         if not cache:
-            return self._encode_message(target, pmod, pdu_class, request_id, oids, repetitions)
+            return self._encode_message(
+                target, pmod, pdu_class, request_id, oids, repetitions, non_repeaters
+            )
         key = (pmod is _V1, target.community, pdu_class.tagSet, tuple(oids), repetitions)
         template = self._templates.get(key)
         if template is None:
@@ -577,11 +768,12 @@ class SnmpClient:
         request_id: int,
         oids: Sequence[str | tuple[int, ...]],
         repetitions: int,
+        non_repeaters: int = 0,
     ) -> bytes:
         pdu = pdu_class()
         if pdu_class is _V2C.GetBulkRequestPDU:
             _V2C.apiBulkPDU.set_defaults(pdu)
-            _V2C.apiBulkPDU.set_non_repeaters(pdu, 0)
+            _V2C.apiBulkPDU.set_non_repeaters(pdu, non_repeaters)
             _V2C.apiBulkPDU.set_max_repetitions(pdu, repetitions)
         else:
             pmod.apiPDU.set_defaults(pdu)
@@ -648,25 +840,39 @@ class SnmpClient:
             self._on_datagram(data, addr)
 
     def _on_datagram(self, data: bytes, addr: tuple) -> None:
-        try:
-            version = int(api.decodeMessageVersion(data))
-            pmod = api.PROTOCOL_MODULES[version]
-            message, _rest = decoder.decode(data, asn1Spec=pmod.Message())
-            pdu = pmod.apiMessage.get_pdu(message)
-            request_id = int(pmod.apiPDU.get_request_id(pdu))
-        except Exception as exc:  # anything a datagram can make pyasn1 raise
-            self._on_garbage(addr, exc)
-            return
+        answer = _parse_response(data)  # the common case, without pyasn1's decoder
+        if answer is None:
+            try:
+                version = int(api.decodeMessageVersion(data))
+                pmod = api.PROTOCOL_MODULES[version]
+                message, _rest = decoder.decode(data, asn1Spec=pmod.Message())
+                pdu = pmod.apiMessage.get_pdu(message)
+                request_id = int(pmod.apiPDU.get_request_id(pdu))
+                if pdu.tagSet == _RESPONSE:
+                    answer = _Answer(
+                        request_id,
+                        int(pdu[1]),
+                        int(pdu[2]),
+                        [
+                            (tuple(name), _END if value.tagSet == _END_OF_MIB else to_python(value))
+                            for name, value in pmod.apiPDU.get_varbinds(pdu)
+                        ],
+                    )
+            except Exception as exc:  # anything a datagram can make pyasn1 raise
+                self._on_garbage(addr, exc)
+                return
+        else:
+            request_id = answer.request_id
         pending = self._pending.get(request_id)
         if pending is None or pending.future.done() or pending.addr[:2] != addr[:2]:
             self.stats["stray"] += 1  # a late answer to a retried request, or not ours
             return
-        if pdu.tagSet != _RESPONSE:
+        if answer is None:  # not a response PDU
             self.stats["stray"] += 1
             return
         self.stats["answers"] += 1
-        self.stats["varbinds"] += len(pdu[3])
-        pending.future.set_result(pdu)
+        self.stats["varbinds"] += len(answer.varbinds)
+        pending.future.set_result(answer)
 
     def _on_garbage(self, addr: tuple, exc: Exception) -> None:
         """Fail the requests waiting on an address that answered with something not SNMP."""
@@ -795,38 +1001,189 @@ class SnmpClient:
         return self._v3
 
 
+@dataclass(slots=True)
+class _Answer:
+    """A response PDU: its varbinds as (name tuple, plain value or _END)."""
+
+    request_id: int
+    status: int
+    index: int
+    varbinds: list[tuple[tuple[int, ...], Any]]
+
+
+class _Unusual(Exception):
+    """Something the fast parser leaves to pyasn1 (which decides whether it is garbage)."""
+
+
+def _tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """Return (tag, start of content, end of content) of the BER element at ``pos``."""
+    if pos + 2 > end:
+        raise _Unusual
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        octets = length & 0x7F
+        if not 0 < octets <= 4 or pos + octets > end:
+            raise _Unusual
+        length = int.from_bytes(data[pos : pos + octets], "big")
+        pos += octets
+    if tag & 0x1F == 0x1F or pos + length > end:
+        raise _Unusual
+    return tag, pos, pos + length
+
+
+def _decode_oid(data: bytes) -> tuple[int, ...]:
+    if not data or data[-1] & 0x80:
+        raise _Unusual
+    arcs: list[int] = []
+    value = 0
+    for octet in data:
+        if value == 0 and octet == 0x80:
+            raise _Unusual  # a non-minimal encoding: pyasn1's business
+        value = (value << 7) | (octet & 0x7F)
+        if not octet & 0x80:
+            arcs.append(value)
+            value = 0
+    first = arcs[0]
+    head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
+    return (*head, *arcs[1:])
+
+
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+_UNSIGNED_RANGES = {0x41: 32, 0x42: 32, 0x43: 32, 0x46: 64, 0x47: 32}  # Counter32 … Counter64
+
+
+def _parse_response(data: bytes) -> _Answer | None:
+    """Return the SNMPv1/v2c response in ``data``, or None for anything else or unusual (then
+    pyasn1 decodes it as before). The values are those ``to_python`` gives."""
+    try:
+        end = len(data)
+        tag, pos, end = _tlv(data, 0, end)
+        if tag != 0x30:
+            return None
+        tag, start, stop = _tlv(data, pos, end)
+        if tag != 0x02 or stop - start != 1 or data[start] not in (0, 1):
+            return None
+        v2c = data[start] == 1
+        tag, start, pos = _tlv(data, stop, end)  # community
+        if tag != 0x04:
+            return None
+        tag, pos, pdu_end = _tlv(data, pos, end)
+        if tag != 0xA2 or pdu_end != end:  # GetResponse-PDU, the message's last element
+            return None
+        numbers = []
+        for _ in range(3):
+            tag, start, pos = _tlv(data, pos, pdu_end)
+            if tag != 0x02 or not 0 < pos - start <= 5:
+                return None
+            numbers.append(int.from_bytes(data[start:pos], "big", signed=True))
+        tag, pos, list_end = _tlv(data, pos, pdu_end)
+        if tag != 0x30 or list_end != pdu_end:
+            return None
+        varbinds = []
+        while pos < list_end:
+            tag, start, pos = _tlv(data, pos, list_end)
+            if tag != 0x30:
+                return None
+            tag, name_start, name_end = _tlv(data, start, pos)
+            if tag != 0x06:
+                return None
+            name = _decode_oid(data[name_start:name_end])
+            tag, start, stop = _tlv(data, name_end, pos)
+            if stop != pos:
+                return None
+            raw = data[start:stop]
+            value: Any
+            if tag == 0x02:
+                if not raw:
+                    return None
+                value = int.from_bytes(raw, "big", signed=True)
+                if not _INT32[0] <= value <= _INT32[1]:
+                    return None
+            elif tag in (0x04, 0x44):  # OCTET STRING, Opaque
+                value = bytes(raw)
+            elif tag == 0x05 and not raw:
+                value = None
+            elif tag == 0x06:
+                value = oid_str(_decode_oid(raw))
+            elif tag == 0x40 and len(raw) == 4:
+                value = ".".join(str(octet) for octet in raw)
+            elif tag in _UNSIGNED_RANGES and (v2c or tag != 0x46):
+                if not raw:
+                    return None
+                value = int.from_bytes(raw, "big", signed=True)
+                if not 0 <= value < 1 << _UNSIGNED_RANGES[tag]:
+                    return None
+            elif v2c and tag in (0x80, 0x81) and not raw:
+                value = None  # noSuchObject, noSuchInstance
+            elif v2c and tag == 0x82 and not raw:
+                value = _END
+            else:
+                return None
+            varbinds.append((name, value))
+        return _Answer(numbers[0], numbers[1], numbers[2], varbinds)
+    except (_Unusual, IndexError):
+        return None
+
+
 def _unique(oids: Iterable[str]) -> list[str]:
     """Return the OIDs normalised (no leading dot), each once, in their order."""
     return list(dict.fromkeys(oid_str(oid_tuple(oid)) for oid in oids))
 
 
-def _advance(active: list[_Column], varbinds: list, max_rows: int) -> bool:
-    """Take a page of (name tuple, value or _END) into the columns; True if any column moved
-    forward. Varbind ``j`` belongs to column ``j % len(active)`` (RFC 3416)."""
+async def _gather_all(calls: list) -> list:
+    """Await the calls together; raise the first failure once all have ended."""
+    if len(calls) == 1:
+        return [await calls[0]]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def _advance(active: list[_Stream], varbinds: list, max_rows: int) -> bool:
+    """Take a page of (name tuple, value or _END) into the streams; True if any stream moved
+    forward. Varbind ``j`` belongs to stream ``j % len(active)`` (RFC 3416)."""
     if not varbinds:
-        for column in active:
-            column.done = True
+        for stream in active:
+            stream.done = True
         return False
     moved = False
     width = len(active)
+    skipping: set[int] = set()  # streams that jumped past a full column within this page
     for position, (name, value) in enumerate(varbinds):
-        column = active[position % width]
-        if column.done:
+        stream = active[position % width]
+        if stream.done:
             continue
-        depth = len(column.root)
+        if name <= stream.last:
+            if id(stream) in skipping:
+                continue  # rows of the full column this stream has jumped past
+            stream.done = True  # an agent that does not move forward would loop forever
+            continue
+        depth = len(stream.entry)
         if (
             value is _END
             or len(name) <= depth
-            or name[:depth] != column.root  # left the subtree
-            or name <= column.last  # an agent that does not move forward would loop forever
+            or name[:depth] != stream.entry
+            or not stream.low <= name[depth] <= stream.high  # left the run
         ):
-            column.done = True
+            stream.done = True
             continue
-        column.rows[oid_str(name)] = value
-        column.last = name
+        stream.last = name
         moved = True
+        if len(name) == depth + 1:
+            continue  # the column's own OID: not a row (a walk of that column skips it)
+        number = name[depth]
+        column = stream.columns[number]
+        column.rows[oid_str(name)] = value
         if len(column.rows) >= max_rows:
-            column.done = True
+            if number >= stream.high:
+                stream.done = True
+            else:  # the next column starts where a walk of it alone would
+                stream.last = (*stream.entry, number + 1)
+                skipping.add(id(stream))
     return moved
 
 
@@ -894,10 +1251,18 @@ class _V3:
         return result, first_rtt or 0.0
 
     async def bulk(
-        self, target: SnmpTarget, afters: list[tuple[int, ...]], repetitions: int
+        self,
+        target: SnmpTarget,
+        afters: list[tuple[int, ...]],
+        repetitions: int,
+        probes: Sequence[str] = (),
     ) -> list:
         varbinds, _rtt = await self._call(
-            target, "bulk", [oid_str(oid) for oid in afters], repetitions
+            target,
+            "bulk",
+            [*probes, *(oid_str(oid) for oid in afters)],
+            repetitions,
+            len(probes),
         )
         return [
             (name, _END if value.tagSet == _END_OF_MIB else to_python(value))
@@ -905,7 +1270,12 @@ class _V3:
         ]
 
     async def _call(
-        self, target: SnmpTarget, kind: str, oids: list[str], repetitions: int = 0
+        self,
+        target: SnmpTarget,
+        kind: str,
+        oids: list[str],
+        repetitions: int = 0,
+        non_repeaters: int = 0,
     ) -> tuple[list[tuple[tuple[int, ...], Any]], float]:
         """Send one request through the engine; return (name, pysnmp value) pairs and RTT.
 
@@ -938,7 +1308,7 @@ class _V3:
                 self.cmdgen.NextCommandGeneratorSingleRun().send_varbinds(*where, varbinds, done)
             else:
                 self.cmdgen.BulkCommandGeneratorSingleRun().send_varbinds(
-                    *where, 0, repetitions, varbinds, done
+                    *where, non_repeaters, repetitions, varbinds, done
                 )
             error_indication, error_status, error_index, answered = await future
         except Exception as exc:  # pysnmp raises its own errors for settings it refuses
