@@ -98,6 +98,29 @@ class SnmpProfile(models.Model):
         return f"{self.get_version_display()} {level}"
 
 
+# What the device row takes from each result whose health counts (all but "overloaded") …
+HEALTH_FIELDS = ("health", "health_since", "last_polled_at", "last_error", "response_ms")
+# … and from each result of a device that answered. Two groups, so each bulk UPDATE stays
+# within SQLite's 999 parameters for 50 devices and more (Django batches by parameter count).
+FACTS_FIELDS = (
+    "kind",
+    "last_reachable_at",
+    "sys_name",
+    "sys_descr",
+    "uptime_seconds",
+    "serial_seen",
+    "serial_mismatch",
+    "page_count",
+    "device_status",
+    "printer_status",
+    "errors",
+    "supplies",
+    "lowest_supply_percent",
+    "ups",
+    "interfaces",
+)
+
+
 class MonitoredDevice(models.Model):
     """An asset the poller watches, where and how to reach it, and its latest poll's summary."""
 
@@ -154,30 +177,8 @@ class MonitoredDevice(models.Model):
     ups = models.JSONField(_("UPS"), null=True, blank=True)
     interfaces = models.JSONField(_("interfaces"), null=True, blank=True)
 
-    history = HistoricalRecords(
-        excluded_fields=[
-            "health",
-            "health_since",
-            "last_polled_at",
-            "last_error",
-            "response_ms",
-            "kind",
-            "last_reachable_at",
-            "sys_name",
-            "sys_descr",
-            "uptime_seconds",
-            "serial_seen",
-            "serial_mismatch",
-            "page_count",
-            "device_status",
-            "printer_status",
-            "errors",
-            "supplies",
-            "lowest_supply_percent",
-            "ups",
-            "interfaces",
-        ]
-    )
+    # The poll state changes every round: kept in PollOutcome, not in the history.
+    history = HistoricalRecords(excluded_fields=[*HEALTH_FIELDS, *FACTS_FIELDS])
 
     class Meta:
         ordering = ["asset__tag"]

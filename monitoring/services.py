@@ -29,6 +29,8 @@ from inventory.services import network_address_normalise
 from monitoring import poller, rules
 from monitoring.choices import AuthProtocol, DeviceKind, Health, PrivProtocol, SnmpVersion
 from monitoring.models import (
+    FACTS_FIELDS,
+    HEALTH_FIELDS,
     RETRIES_MAX,
     TIMEOUT_MAX_S,
     TIMEOUT_MIN_S,
@@ -52,27 +54,6 @@ UNPOLLED_STATUSES = frozenset({AssetStatus.RETIRED, AssetStatus.LOST})
 # device in stock or on its way would only be reported down; "Poll now" still reaches it.
 ROUND_STATUSES = frozenset({AssetStatus.DEPLOYED, AssetStatus.IN_REPAIR})
 
-# What the device row takes from each result whose health counts (all but "overloaded") …
-HEALTH_FIELDS = ("health", "health_since", "last_polled_at", "last_error", "response_ms")
-# … and from each result of a device that answered. Two groups, so each bulk UPDATE stays
-# within SQLite's 999 parameters for 50 devices and more (Django batches by parameter count).
-FACTS_FIELDS = (
-    "kind",
-    "last_reachable_at",
-    "sys_name",
-    "sys_descr",
-    "uptime_seconds",
-    "serial_seen",
-    "serial_mismatch",
-    "page_count",
-    "device_status",
-    "printer_status",
-    "errors",
-    "supplies",
-    "lowest_supply_percent",
-    "ups",
-    "interfaces",
-)
 
 PollFunction = Callable[..., list[PollResult]]
 
