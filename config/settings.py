@@ -245,3 +245,22 @@ MONITOR_SAMPLE_HOURS: int = env_int("MONITOR_SAMPLE_HOURS", 6)
 # Key(s) encrypting SNMP communities and v3 keys at rest, comma separated: the first encrypts,
 # all decrypt (rotation). Empty: a key derived from SECRET_KEY (see monitoring/secrets.py).
 MONITOR_SECRET_KEY: str = os.environ.get("MONITOR_SECRET_KEY", "")
+
+# --- Alerts (issue 6) ---------------------------------------------------------------------------
+# A device down this long is "unreachable"; supplies at or below these percents are low or
+# critical; a UPS charge under this percent is low; one e-mail per technician per this period.
+ALERT_UNREACHABLE_MINUTES: int = env_int("ALERT_UNREACHABLE_MINUTES", 30)
+ALERT_SUPPLY_WARNING: int = env_int("ALERT_SUPPLY_WARNING", 15)
+ALERT_SUPPLY_CRITICAL: int = env_int("ALERT_SUPPLY_CRITICAL", 5)
+ALERT_UPS_CHARGE: int = env_int("ALERT_UPS_CHARGE", 50)
+ALERT_EMAIL_EVERY_MINUTES: int = env_int("ALERT_EMAIL_EVERY_MINUTES", 60)
+# The open-alert count in the menu.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("monitoring.context_processors.alerts")
+# Alert e-mails go through Django's mail settings: printed to the console while developing.
+EMAIL_BACKEND: str = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL: str = os.environ.get("DEFAULT_FROM_EMAIL", "cr-tracker@localhost")

@@ -11,4 +11,7 @@ class MonitoringConfig(AppConfig):
         from monitoring.panels import asset_monitoring_panel, office_monitoring_panel
 
         asset_panel_register(asset_monitoring_panel)
+        from monitoring.panels import asset_repairs_panel  # Repairs (issue 6)
+
+        asset_panel_register(asset_repairs_panel)
         office_panel_register(office_monitoring_panel)

@@ -107,3 +107,64 @@ def label_of(labels: dict, value: str | None) -> str:
     if value is None or value == "":
         return "—"
     return str(labels.get(value, value))
+
+
+# --- Alerts (issue 6) ---------------------------------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    """What an alert is about; ``Alert.key`` tells apart alerts of one kind on one device."""
+
+    UNREACHABLE = "unreachable", _("Unreachable")
+    SUPPLY_LOW = "supply_low", _("Supply low")
+    SUPPLY_CRITICAL = "supply_critical", _("Supply critical")
+    SUPPLY_EMPTY = "supply_empty", _("Supply empty")
+    PRINTER_ERROR = "printer_error", _("Printer error")
+    UPS_ON_BATTERY = "ups_on_battery", _("UPS on battery")
+    UPS_BATTERY_LOW = "ups_battery_low", _("UPS battery low")
+    UPS_CHARGE_LOW = "ups_charge_low", _("UPS charge low")
+    INTERFACE_DOWN = "interface_down", _("Interface down")
+    PAGE_COUNTER_BACKWARDS = "page_counter_backwards", _("Page counter went backwards")
+    SERIAL_MISMATCH = "serial_mismatch", _("Serial differs from the register")
+
+
+class AlertSeverity(models.TextChoices):
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class AlertState(models.TextChoices):
+    """For the alert list's filter: open (acknowledged or not) or resolved."""
+
+    OPEN = "open", _("Open")
+    UNACKNOWLEDGED = "unacknowledged", _("Open, not acknowledged")
+    ACKNOWLEDGED = "acknowledged", _("Open, acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# --- Repairs (issue 6) --------------------------------------------------------------------------
+
+
+class FaultCategory(models.TextChoices):
+    NO_POWER = "no_power", _("No power")
+    PAPER_PATH = "paper_path", _("Paper path")
+    PRINT_QUALITY = "print_quality", _("Print quality")
+    TONER_DRUM = "toner_drum", _("Toner / drum")
+    NETWORK = "network", _("Network")
+    SCANNER_FEED = "scanner_feed", _("Scanner feed")
+    SCREEN = "screen", _("Screen")
+    KEYBOARD = "keyboard", _("Keyboard")
+    BATTERY = "battery", _("Battery")
+    SOFTWARE = "software", _("Software")
+    OTHER = "other", _("Other")
+
+
+class RepairStatus(models.TextChoices):
+    """A repair ticket's workflow; the allowed steps are ``services.REPAIR_STEPS``."""
+
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING_PARTS = "waiting_parts", _("Waiting for parts")
+    RESOLVED = "resolved", _("Resolved")
+    BEYOND_REPAIR = "beyond_repair", _("Beyond repair")

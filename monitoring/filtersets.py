@@ -59,3 +59,52 @@ class MonitoredDeviceFilterSet(django_filters.FilterSet):
         if value == "disabled":
             return queryset.filter(enabled=False)
         return queryset
+
+
+# =================================================================================================
+# Repairs (issue 6)
+# =================================================================================================
+
+from monitoring.choices import FaultCategory, RepairStatus  # noqa: E402
+from monitoring.models import REPAIR_CLOSED_STATUSES, RepairTicket  # noqa: E402
+
+
+class RepairTicketFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Ticket, tag or serial"), method="search")
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), field_name="asset__office__region", queryset=scoped_regions
+    )
+    office = django_filters.ModelChoiceFilter(
+        label=_("Office"), field_name="asset__office", queryset=scoped_offices
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=RepairStatus.choices, distinct=False
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("Open or closed"),
+        choices=[("open", _("Open")), ("closed", _("Closed"))],
+        method="filter_state",
+    )
+    fault = django_filters.ChoiceFilter(label=_("Fault"), choices=FaultCategory.choices)
+    warranty_claim = django_filters.BooleanFilter(label=_("Warranty claim"))
+
+    class Meta:
+        model = RepairTicket
+        fields = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(asset__tag__icontains=value)
+            | Q(asset__serial__icontains=value.upper())
+        )
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.exclude(status__in=REPAIR_CLOSED_STATUSES)
+        if value == "closed":
+            return queryset.filter(status__in=REPAIR_CLOSED_STATUSES)
+        return queryset

@@ -153,3 +153,90 @@ class SnmpProfileForm(forms.ModelForm):
             )
         except forms.ValidationError as error:
             self._update_errors(error)
+
+
+# =================================================================================================
+# Repairs (issue 6)
+# =================================================================================================
+
+from django.contrib.auth import get_user_model  # noqa: E402
+
+from monitoring.choices import FaultCategory  # noqa: E402
+
+
+def technician_choices():
+    """Return the active technicians, for "who works on it" (one query when rendered)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name="technician")
+        .order_by("username")
+    )
+
+
+class RepairTicketForm(forms.Form):
+    """Open a repair ticket. The asset is given by tag or serial (prefilled from a page)."""
+
+    asset_text = forms.CharField(
+        label=_("Asset tag or serial"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    fault = forms.ChoiceField(label=_("Fault"), choices=FaultCategory.choices)
+    description = forms.CharField(
+        label=_("What is wrong"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    stops_work = forms.BooleanField(
+        label=_("The device cannot be used"),
+        required=False,
+        initial=True,
+        help_text=_("It goes to “In repair” until the ticket is resolved."),
+    )
+    reported_by = forms.CharField(
+        label=_("Reported by"),
+        required=False,
+        max_length=150,
+        help_text=_("E.g. the office head; leave empty when you found it yourself."),
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Who works on it"), queryset=technician_choices(), required=False
+    )
+    warranty_claim = forms.BooleanField(label=_("Warranty claim"), required=False)
+    supplier_reference = forms.CharField(
+        label=_("Supplier's reference"), required=False, max_length=100
+    )
+    alert = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = technician_choices()
+
+
+class WorkEntryForm(forms.Form):
+    """Log work on a ticket. The button pressed (``to_status`` in the request) gives the step,
+    if any; the service checks it."""
+
+    minutes = forms.IntegerField(
+        label=_("Minutes spent"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    parts = forms.CharField(label=_("Parts used"), required=False, max_length=255)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    confirm_retire = forms.BooleanField(
+        label=_("Yes, it is beyond repair: retire the asset"), required=False
+    )
+
+
+class RepairWarrantyForm(forms.Form):
+    warranty_claim = forms.BooleanField(label=_("Warranty claim"), required=False)
+    supplier_reference = forms.CharField(
+        label=_("Supplier's reference"), required=False, max_length=100
+    )

@@ -17,7 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from inventory.models import Asset
-from monitoring.choices import AuthProtocol, DeviceKind, Health, PrivProtocol, SnmpVersion
+from monitoring.choices import (
+    AlertKind,
+    AlertSeverity,
+    AuthProtocol,
+    DeviceKind,
+    Health,
+    PrivProtocol,
+    SnmpVersion,
+)
 
 # Fields that hold encrypted secrets (see monitoring.secrets); never shown, never in history.
 SECRET_FIELDS = ("community_encrypted", "auth_key_encrypted", "priv_key_encrypted")
@@ -263,3 +271,218 @@ class PollOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} @ {self.polled_at:%Y-%m-%d %H:%M}"
+
+
+# =================================================================================================
+# Alerts (issue 6). Written only through monitoring.services (alerts_sync, alert_acknowledge).
+# =================================================================================================
+
+
+class Alert(models.Model):
+    """A condition found on a device, open while it lasts; a returning condition is a new row."""
+
+    device = models.ForeignKey(
+        MonitoredDevice, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("device")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=AlertKind.choices)
+    key = models.CharField(
+        _("key"),
+        max_length=100,
+        blank=True,
+        help_text=_("What tells apart alerts of one kind on one device: supply, interface, error."),
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=AlertSeverity.choices)
+    message = models.CharField(_("message"), max_length=255)
+    first_seen = models.DateTimeField(_("first seen"), db_index=True)
+    last_seen = models.DateTimeField(_("last seen"))
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    ack_note = models.CharField(_("acknowledgement note"), max_length=255, blank=True)
+    is_open = models.BooleanField(_("open"), default=True, db_index=True)
+
+    class Meta:
+        ordering = ["-first_seen", "-pk"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        permissions = [("acknowledge_alert", _("Can acknowledge an alert"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "kind", "key"],
+                condition=models.Q(is_open=True),
+                name="alert_one_open_per_device_kind_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=AlertKind.values), name="alert_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=AlertSeverity.values), name="alert_severity"
+            ),
+        ]
+        indexes = [models.Index(fields=["is_open", "severity"], name="alert_open_severity")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key} ({self.device_id})".strip()
+
+
+class AlertNotification(models.Model):
+    """When a user was last e-mailed about new alerts (at most one e-mail per period)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alert_notification",
+        verbose_name=_("user"),
+    )
+    last_sent_at = models.DateTimeField(_("last e-mail sent"))
+
+    class Meta:
+        verbose_name = _("alert e-mail")
+        verbose_name_plural = _("alert e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.last_sent_at:%Y-%m-%d %H:%M}"
+
+
+# =================================================================================================
+# Repairs (issue 6). Written only through monitoring.services (repair_ticket_open,
+# repair_ticket_step).
+# =================================================================================================
+
+from monitoring.choices import FaultCategory, RepairStatus  # noqa: E402
+
+REPAIR_CLOSED_STATUSES = (RepairStatus.RESOLVED, RepairStatus.BEYOND_REPAIR)
+
+
+class RepairTicket(models.Model):
+    """A fault on an asset and the work to fix it, opened by hand, from an alert or a scan."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="repair_tickets", verbose_name=_("asset")
+    )
+    alert = models.ForeignKey(
+        "monitoring.Alert",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repair_tickets",
+        verbose_name=_("alert"),
+    )
+    fault = models.CharField(_("fault"), max_length=20, choices=FaultCategory.choices)
+    description = models.TextField(_("description"), blank=True)
+    reported_by = models.CharField(
+        _("reported by"),
+        max_length=150,
+        blank=True,
+        help_text=_("Who told about the fault, e.g. the office head; empty: whoever opened it."),
+    )
+    reported_at = models.DateTimeField(_("reported"), db_index=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repair_tickets",
+        verbose_name=_("works on it"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=RepairStatus.choices,
+        default=RepairStatus.OPEN,
+        db_index=True,
+    )
+    stops_work = models.BooleanField(
+        _("the device cannot be used"),
+        default=True,
+        help_text=_("The asset goes to “In repair” until the ticket is resolved."),
+    )
+    warranty_claim = models.BooleanField(_("warranty claim"), default=False)
+    supplier_reference = models.CharField(_("supplier's reference"), max_length=100, blank=True)
+    resolved_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reported_at", "-pk"]
+        verbose_name = _("repair ticket")
+        verbose_name_plural = _("repair tickets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=RepairStatus.values), name="repairticket_status"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fault__in=FaultCategory.values), name="repairticket_fault"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("repairticket_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in REPAIR_CLOSED_STATUSES
+
+    @property
+    def downtime(self):
+        """Return the time from report to resolution (to now while open), a timedelta."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        end = self.resolved_at or timezone.now()
+        return max(end - self.reported_at, dt.timedelta(0))
+
+
+class WorkEntry(models.Model):
+    """One visit or step on a ticket: time spent, parts used, a note, maybe a photo."""
+
+    ticket = models.ForeignKey(
+        RepairTicket, on_delete=models.CASCADE, related_name="entries", verbose_name=_("ticket")
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"))
+    minutes = models.PositiveIntegerField(_("minutes spent"), default=0)
+    parts = models.CharField(_("parts used"), max_length=255, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="repairs/%Y/", blank=True)
+    status_from = models.CharField(
+        _("status before"), max_length=20, choices=RepairStatus.choices, blank=True
+    )
+    status_to = models.CharField(
+        _("status after"), max_length=20, choices=RepairStatus.choices, blank=True
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("work entry")
+        verbose_name_plural = _("work entries")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} @ {self.at:%Y-%m-%d %H:%M}"

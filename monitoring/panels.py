@@ -55,3 +55,32 @@ def office_monitoring_panel(request: HttpRequest, office: Office) -> Panel | Non
         context={"office": office, "summary": summary},
         order=5,
     )
+
+
+# --- Repairs (issue 6) -------------------------------------------------------------------------
+
+
+def asset_repairs_panel(request: HttpRequest, asset: Asset) -> Panel | None:
+    """Show "Log a repair" (the next tap after scanning a label) and the asset's repair history
+    with each ticket's downtime. One query. Shown first, above the monitoring panel.
+
+    The asset page has already checked the asset is in the user's scope.
+    """
+    from monitoring.services import REPAIR_REFUSED_ASSET_STATUSES
+    from monitoring.tables import downtime_words
+
+    user = request.user
+    if not user.has_perm("monitoring.view_repairticket"):
+        return None
+    tickets = selectors.asset_repairs(asset=asset)
+    rows = [(ticket, downtime_words(ticket.downtime)) for ticket in tickets]
+    return Panel(
+        template="monitoring/repair_asset_panel.html",
+        context={
+            "asset": asset,
+            "rows": rows,
+            "can_open": user.has_perm("monitoring.add_repairticket")
+            and asset.status not in REPAIR_REFUSED_ASSET_STATUSES,
+        },
+        order=1,
+    )

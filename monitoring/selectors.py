@@ -338,3 +338,119 @@ def office_monitoring(*, office: Office) -> OfficeMonitoring | None:
         if counter.get(value)
     ]
     return OfficeMonitoring(counts=counts, devices=devices, total=sum(counter.values()))
+
+
+# =================================================================================================
+# Repairs (issue 6)
+# =================================================================================================
+
+from monitoring.models import REPAIR_CLOSED_STATUSES, Alert, RepairTicket  # noqa: E402
+
+# Tickets of an asset its page lists (the newest first).
+ASSET_REPAIRS_LIMIT = 50
+
+
+def repair_ticket_queryset(*, user) -> QuerySet[RepairTicket]:
+    """Return the repair tickets the user may see (their assets' scope), for lists."""
+    queryset = RepairTicket.objects.select_related(
+        "asset__office__region", "asset__asset_model__manufacturer", "assignee"
+    )
+    if sees_whole_country(user):
+        return queryset
+    return queryset.filter(asset__in=scope_assets(user, Asset.objects.all()))
+
+
+def repair_ticket_get(*, user, pk: int) -> RepairTicket:
+    """Return one ticket in the user's scope with its alert, or raise DoesNotExist."""
+    return (
+        repair_ticket_queryset(user=user)
+        .select_related("alert", "opened_by", "asset__asset_model__category")
+        .get(pk=pk)
+    )
+
+
+def repair_ticket_entries(*, ticket: RepairTicket) -> list:
+    """Return a ticket's work entries, oldest first, with who made them (one query)."""
+    return list(ticket.entries.select_related("by").order_by("at", "pk"))
+
+
+def asset_repairs(*, asset: Asset) -> list[RepairTicket]:
+    """Return an asset's repair tickets, newest first (one query)."""
+    return list(
+        RepairTicket.objects.filter(asset=asset)
+        .select_related("assignee")
+        .order_by("-reported_at", "-pk")[:ASSET_REPAIRS_LIMIT]
+    )
+
+
+def alert_for_ticket(*, user, pk: int) -> Alert | None:
+    """Return an open-or-not alert in the user's scope with its device's asset, or None."""
+    queryset = Alert.objects.select_related("device__asset")
+    if not sees_whole_country(user):
+        queryset = queryset.filter(device__asset__in=scope_assets(user, Asset.objects.all()))
+    return queryset.filter(pk=pk).first()
+
+
+@dataclass
+class OfficeWork:
+    """What is open at one office: its tickets and its alerts."""
+
+    office: Office
+    tickets: list[RepairTicket] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MyWork:
+    offices: list[OfficeWork]
+    ticket_count: int
+    alert_count: int
+    truncated: bool
+
+
+# Most tickets and most alerts "My work" shows (the oldest open are shown first).
+MY_WORK_LIMIT = 300
+
+
+def my_work(*, user) -> MyWork:
+    """Return the open tickets and open alerts in the user's scope, grouped by office.
+
+    Offices come by region, then by office name: without coordinates there is no distance,
+    so the region a technician covers, then the office's name, stand for "nearest first".
+    Two queries, whatever the number of rows.
+    """
+    tickets = list(
+        repair_ticket_queryset(user=user)
+        .exclude(status__in=REPAIR_CLOSED_STATUSES)
+        .order_by("reported_at", "pk")[: MY_WORK_LIMIT + 1]
+    )
+    alerts_qs = Alert.objects.filter(is_open=True).select_related(
+        "device__asset__office__region", "device__asset__asset_model__manufacturer"
+    )
+    if not sees_whole_country(user):
+        alerts_qs = alerts_qs.filter(device__asset__in=scope_assets(user, Asset.objects.all()))
+    alerts = list(alerts_qs.order_by("first_seen", "pk")[: MY_WORK_LIMIT + 1])
+    truncated = len(tickets) > MY_WORK_LIMIT or len(alerts) > MY_WORK_LIMIT
+    tickets, alerts = tickets[:MY_WORK_LIMIT], alerts[:MY_WORK_LIMIT]
+    groups: dict[int | None, OfficeWork] = {}
+    for ticket in tickets:
+        office = ticket.asset.office
+        key = office.pk if office else None
+        groups.setdefault(key, OfficeWork(office=office)).tickets.append(ticket)
+    for alert in alerts:
+        office = alert.device.asset.office
+        key = office.pk if office else None
+        groups.setdefault(key, OfficeWork(office=office)).alerts.append(alert)
+
+    def order(work: OfficeWork):
+        if work.office is None:
+            return (1, 0, "", "")
+        region = work.office.region
+        return (0, region.sort_order, region.code, work.office.name)
+
+    return MyWork(
+        offices=sorted(groups.values(), key=order),
+        ticket_count=len(tickets),
+        alert_count=len(alerts),
+        truncated=truncated,
+    )

@@ -27,6 +27,7 @@ from inventory.choices import AssetStatus
 from inventory.models import Asset
 from inventory.services import network_address_normalise
 from monitoring import poller, rules
+from monitoring.alerts_services import alert_acknowledge, alerts_notify, alerts_sync  # noqa: F401
 from monitoring.choices import AuthProtocol, DeviceKind, Health, PrivProtocol, SnmpVersion
 from monitoring.models import (
     FACTS_FIELDS,
@@ -34,6 +35,7 @@ from monitoring.models import (
     RETRIES_MAX,
     TIMEOUT_MAX_S,
     TIMEOUT_MIN_S,
+    Alert,
     MonitoredDevice,
     PollOutcome,
     SnmpProfile,
@@ -488,6 +490,7 @@ def _results_save_chunk(
     by: AbstractBaseUser | None,
     force_store: bool,
     sample_hours: float,
+    sync_alerts: bool = False,
 ) -> SaveSummary:
     latest = PollOutcome.objects.filter(device_id=OuterRef("pk")).order_by("-polled_at")
     devices = {
@@ -500,6 +503,7 @@ def _results_save_chunk(
         )
     }
     outcomes: list[PollOutcome] = []
+    previous_pages: dict[int, int | None] = {}
     polled: dict[int, MonitoredDevice] = {}
     answered: dict[int, MonitoredDevice] = {}
     missing = overloaded = changed = 0
@@ -530,6 +534,7 @@ def _results_save_chunk(
         device.response_ms = result.response_ms
         polled[device.pk] = device
         if result.reachable:
+            previous_pages.setdefault(device.pk, device.page_count)  # for alerts_sync
             _device_facts_apply(device, result)
             answered[device.pk] = device
     with transaction.atomic():
@@ -539,6 +544,8 @@ def _results_save_chunk(
             MonitoredDevice.objects.bulk_update(list(polled.values()), HEALTH_FIELDS)
         if answered:
             MonitoredDevice.objects.bulk_update(list(answered.values()), FACTS_FIELDS)
+    if sync_alerts and polled:
+        alerts_sync(devices=list(polled.values()), previous_page_counts=previous_pages)
     return SaveSummary(
         results=len(results),
         saved=len(polled),
@@ -555,6 +562,7 @@ def monitoring_results_save(
     results: Sequence[PollResult],
     by: AbstractBaseUser | None = None,
     force_store: bool = False,
+    sync_alerts: bool = False,
 ) -> SaveSummary:
     """Save a round's results: each device's health and latest facts, and the outcomes due.
 
@@ -562,6 +570,8 @@ def monitoring_results_save(
     outcome's time and fingerprint), one stores the outcomes due, and two update the devices.
     An outcome is stored when something changed since the device's last stored one, or when
     that one is older than MONITOR_SAMPLE_HOURS (``force_store``: always, as for "Poll now").
+    ``sync_alerts``: then bring the polled devices' alerts up to date (``alerts_sync``, a fixed
+    number of queries more per chunk).
     """
     sample_hours = float(getattr(settings, "MONITOR_SAMPLE_HOURS", 6))
     summary = SaveSummary()
@@ -571,6 +581,7 @@ def monitoring_results_save(
             by=by,
             force_store=force_store,
             sample_hours=sample_hours,
+            sync_alerts=sync_alerts,
         )
     return summary
 
@@ -608,7 +619,7 @@ def monitored_device_poll_now(
         raise ValidationError(
             _("The poller returned no result for %(tag)s.") % {"tag": device.asset.tag}
         )
-    summary = monitoring_results_save(results=results, by=by, force_store=True)
+    summary = monitoring_results_save(results=results, by=by, force_store=True, sync_alerts=True)
     device.refresh_from_db()
     return PollNowResult(result=results[0], device=device, summary=summary)
 
@@ -633,7 +644,8 @@ def monitoring_round_run(
     poll_started = time.monotonic()
     results = _poll(loaded.targets, window=window, poll=poll) if loaded.targets else []
     poll_s = time.monotonic() - poll_started
-    summary = monitoring_results_save(results=results)
+    summary = monitoring_results_save(results=results, sync_alerts=True)
+    alerts_notify()
     return RoundSummary(
         devices=len(loaded.targets),
         unreadable=len(loaded.unreadable),
@@ -656,3 +668,323 @@ def monitoring_outcomes_prune(*, keep_days: int, now: dt.datetime | None = None)
     cutoff = (now or timezone.now()) - dt.timedelta(days=keep_days)
     deleted, _by_model = PollOutcome.objects.filter(polled_at__lt=cutoff).delete()
     return deleted
+
+
+# =================================================================================================
+# Repairs (issue 6): tickets and their work entries. A ticket moves its asset in and out of
+# "in repair"; resolving it closes the alert that opened it.
+# =================================================================================================
+
+from monitoring.choices import FaultCategory, RepairStatus  # noqa: E402
+from monitoring.models import RepairTicket, WorkEntry  # noqa: E402
+
+# The steps a ticket may take; a work entry without a step keeps the status.
+REPAIR_STEPS: dict[str, frozenset[str]] = {
+    RepairStatus.OPEN: frozenset(
+        {
+            RepairStatus.IN_PROGRESS,
+            RepairStatus.WAITING_PARTS,
+            RepairStatus.RESOLVED,
+            RepairStatus.BEYOND_REPAIR,
+        }
+    ),
+    RepairStatus.IN_PROGRESS: frozenset(
+        {RepairStatus.WAITING_PARTS, RepairStatus.RESOLVED, RepairStatus.BEYOND_REPAIR}
+    ),
+    RepairStatus.WAITING_PARTS: frozenset(
+        {RepairStatus.IN_PROGRESS, RepairStatus.RESOLVED, RepairStatus.BEYOND_REPAIR}
+    ),
+    RepairStatus.RESOLVED: frozenset(),
+    RepairStatus.BEYOND_REPAIR: frozenset(),
+}
+# Asset statuses a ticket cannot be opened for.
+REPAIR_REFUSED_ASSET_STATUSES = frozenset({AssetStatus.RETIRED, AssetStatus.LOST})
+# Most minutes one work entry may claim (a week of full days is a typing slip).
+WORK_MINUTES_MAX = 24 * 60
+REPAIR_PHOTO_MAX_MB_DEFAULT = 8
+
+
+def repair_status_label(status: str) -> str:
+    return str(RepairStatus(status).label) if status in RepairStatus.values else status
+
+
+def repair_next_statuses(status: str) -> list[str]:
+    """Return the statuses a ticket in ``status`` may step to, in workflow order."""
+    allowed = REPAIR_STEPS.get(status, frozenset())
+    return [value for value in RepairStatus.values if value in allowed]
+
+
+def repair_step_check(*, from_status: str, to_status: str) -> None:
+    """Refuse a step the workflow does not allow, naming both states."""
+    if to_status not in RepairStatus.values:
+        raise ValidationError(
+            {"to_status": _("“%(status)s” is not a ticket status.") % {"status": to_status}}
+        )
+    if to_status not in REPAIR_STEPS.get(from_status, frozenset()):
+        raise ValidationError(
+            {
+                "to_status": _("A repair ticket cannot go from “%(from)s” to “%(to)s”.")
+                % {"from": repair_status_label(from_status), "to": repair_status_label(to_status)}
+            }
+        )
+
+
+REPAIR_PHOTO_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def repair_photo_check(*, upload, max_bytes: int) -> str:
+    """Refuse a photo that is empty, too large, or not an image Pillow can open.
+
+    The content decides, not the name or the browser's content type. Return its extension.
+    """
+    if upload.size == 0:
+        raise ValidationError({"photo": _("The photo is empty.")})
+    if upload.size > max_bytes:
+        raise ValidationError(
+            {
+                "photo": _("The photo is %(size)s MB; the limit is %(limit)s MB.")
+                % {"size": f"{upload.size / 1048576:.1f}", "limit": f"{max_bytes / 1048576:.0f}"}
+            }
+        )
+    from PIL import Image
+
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            kind = image.format
+            image.verify()
+    except Exception as exc:
+        raise ValidationError(
+            {
+                "photo": _("“%(name)s” is not a photo that can be opened (JPEG, PNG or WebP).")
+                % {"name": upload.name}
+            }
+        ) from exc
+    finally:
+        upload.seek(0)
+    if kind not in REPAIR_PHOTO_EXTENSIONS:
+        raise ValidationError(
+            {
+                "photo": _("“%(name)s” is a %(kind)s image; send a JPEG, PNG or WebP photo.")
+                % {"name": upload.name, "kind": kind}
+            }
+        )
+    return REPAIR_PHOTO_EXTENSIONS[kind]
+
+
+def _ticket_save(ticket: RepairTicket, *, by: AbstractBaseUser | None, reason: str) -> None:
+    ticket._history_user = by
+    ticket._change_reason = reason
+    ticket.save()
+
+
+def _stopped_by_other_ticket(ticket: RepairTicket) -> bool:
+    return (
+        RepairTicket.objects.filter(asset_id=ticket.asset_id, stops_work=True)
+        .exclude(pk=ticket.pk)
+        .exclude(status__in=(RepairStatus.RESOLVED, RepairStatus.BEYOND_REPAIR))
+        .exists()
+    )
+
+
+@transaction.atomic
+def repair_ticket_open(
+    *,
+    asset: Asset,
+    by: AbstractBaseUser | None,
+    fault: str,
+    description: str = "",
+    reported_by: str = "",
+    assignee: AbstractBaseUser | None = None,
+    stops_work: bool = True,
+    alert: Alert | None = None,
+    warranty_claim: bool = False,
+    supplier_reference: str = "",
+    reported_at: dt.datetime | None = None,
+) -> RepairTicket:
+    """Open a repair ticket; a deployed asset that cannot be used goes to “in repair”."""
+    from deployments.services import document_number_next
+
+    if fault not in FaultCategory.values:
+        raise ValidationError({"fault": _("Choose what kind of fault it is.")})
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    if asset.status in REPAIR_REFUSED_ASSET_STATUSES:
+        raise ValidationError(
+            {
+                "asset": _("%(tag)s is “%(status)s”: it cannot get a repair ticket.")
+                % {"tag": asset.tag, "status": asset.get_status_display()}
+            }
+        )
+    if alert is not None:
+        if alert.device.asset_id != asset.pk:
+            raise ValidationError(
+                {
+                    "alert": _("That alert is about another device, not %(tag)s.")
+                    % {"tag": asset.tag}
+                }
+            )
+        existing = (
+            RepairTicket.objects.filter(alert=alert)
+            .exclude(status__in=(RepairStatus.RESOLVED, RepairStatus.BEYOND_REPAIR))
+            .first()
+        )
+        if existing is not None:
+            raise ValidationError(
+                {
+                    "alert": _("Ticket %(number)s is already open for this alert.")
+                    % {"number": existing.number}
+                }
+            )
+    reported_at = reported_at or timezone.now()
+    ticket = RepairTicket(
+        number=document_number_next(prefix="RT", year=timezone.localtime(reported_at).year),
+        asset=asset,
+        alert=alert,
+        fault=fault,
+        description=description.strip(),
+        reported_by=reported_by.strip(),
+        reported_at=reported_at,
+        opened_by=by if by is not None and by.is_authenticated else None,
+        assignee=assignee,
+        status=RepairStatus.OPEN,
+        stops_work=stops_work,
+        warranty_claim=warranty_claim,
+        supplier_reference=supplier_reference.strip(),
+    )
+    _ticket_save(ticket, by=by, reason=_("Opened"))
+    if stops_work and asset.status == AssetStatus.DEPLOYED:
+        from inventory.services import asset_change_status
+
+        asset_change_status(
+            asset=asset,
+            by=by,
+            to_status=AssetStatus.IN_REPAIR,
+            reason=_("Repair ticket %(number)s opened: %(fault)s")
+            % {"number": ticket.number, "fault": ticket.get_fault_display()},
+        )
+    return ticket
+
+
+@transaction.atomic
+def repair_ticket_step(
+    *,
+    ticket: RepairTicket,
+    by: AbstractBaseUser | None,
+    to_status: str | None = None,
+    minutes: int = 0,
+    parts: str = "",
+    note: str = "",
+    photo=None,
+    confirm_retire: bool = False,
+    at: dt.datetime | None = None,
+) -> WorkEntry:
+    """Log work on a ticket and, with ``to_status``, take a step of its workflow.
+
+    Resolving moves the asset back to “deployed” (unless another ticket still stops it) and
+    closes the alert that opened the ticket. “Beyond repair” retires the asset, and only with
+    ``confirm_retire``.
+    """
+    ticket = RepairTicket.objects.select_for_update().select_related("asset").get(pk=ticket.pk)
+    from_status = ticket.status
+    if not ticket.is_open:
+        raise ValidationError(
+            _("Ticket %(number)s is “%(status)s”: no more work can be logged on it.")
+            % {"number": ticket.number, "status": ticket.get_status_display()}
+        )
+    step = to_status if to_status and to_status != from_status else None
+    if step is not None:
+        repair_step_check(from_status=from_status, to_status=step)
+    if minutes is None:
+        minutes = 0
+    if minutes < 0 or minutes > WORK_MINUTES_MAX:
+        raise ValidationError(
+            {
+                "minutes": _("Minutes spent must be between 0 and %(limit)s.")
+                % {"limit": WORK_MINUTES_MAX}
+            }
+        )
+    parts, note = parts.strip(), note.strip()
+    if step is None and not (minutes or parts or note or photo):
+        raise ValidationError(_("Say what was done: time spent, parts used, a note or a photo."))
+    if step == RepairStatus.BEYOND_REPAIR and not confirm_retire:
+        raise ValidationError(
+            {
+                "confirm_retire": _(
+                    "Confirm that %(tag)s is beyond repair: it will be retired from the register."
+                )
+                % {"tag": ticket.asset.tag}
+            }
+        )
+    extension = ""
+    if photo:
+        max_mb = getattr(settings, "REPAIR_PHOTO_MAX_MB", REPAIR_PHOTO_MAX_MB_DEFAULT)
+        extension = repair_photo_check(upload=photo, max_bytes=max_mb * 1024 * 1024)
+    now = at or timezone.now()
+    entry = WorkEntry(
+        ticket=ticket,
+        by=by if by is not None and by.is_authenticated else None,
+        at=now,
+        minutes=minutes,
+        parts=parts,
+        note=note,
+        status_from=from_status if step else "",
+        status_to=step or "",
+    )
+    if photo:
+        entry.photo.save(f"{ticket.number}-{now:%Y%m%d%H%M%S}.{extension}", photo, save=False)
+    entry.save()
+    if step is None:
+        return entry
+    ticket.status = step
+    if step in (RepairStatus.RESOLVED, RepairStatus.BEYOND_REPAIR):
+        ticket.resolved_at = now
+    _ticket_save(
+        ticket,
+        by=by,
+        reason=_("%(from)s → %(to)s")
+        % {"from": repair_status_label(from_status), "to": repair_status_label(step)},
+    )
+    asset = ticket.asset
+    from inventory.services import asset_change_status
+
+    if step == RepairStatus.RESOLVED:
+        if asset.status == AssetStatus.IN_REPAIR and not _stopped_by_other_ticket(ticket):
+            asset_change_status(
+                asset=asset,
+                by=by,
+                to_status=AssetStatus.DEPLOYED,
+                reason=_("Repair ticket %(number)s resolved") % {"number": ticket.number},
+            )
+        if ticket.alert_id:
+            Alert.objects.filter(pk=ticket.alert_id, is_open=True).update(
+                is_open=False, resolved_at=now
+            )
+    elif step == RepairStatus.BEYOND_REPAIR and asset.status != AssetStatus.RETIRED:
+        asset_change_status(
+            asset=asset,
+            by=by,
+            to_status=AssetStatus.RETIRED,
+            reason=_("Beyond repair (ticket %(number)s)") % {"number": ticket.number},
+        )
+    return entry
+
+
+@transaction.atomic
+def repair_ticket_warranty(
+    *,
+    ticket: RepairTicket,
+    by: AbstractBaseUser | None,
+    warranty_claim: bool,
+    supplier_reference: str,
+) -> RepairTicket:
+    """Mark a ticket as a warranty claim (or not) with the supplier's reference."""
+    ticket = RepairTicket.objects.select_for_update().get(pk=ticket.pk)
+    reference = supplier_reference.strip()
+    if reference and not warranty_claim:
+        raise ValidationError(
+            {"supplier_reference": _("A supplier's reference belongs to a warranty claim.")}
+        )
+    ticket.warranty_claim = warranty_claim
+    ticket.supplier_reference = reference
+    _ticket_save(ticket, by=by, reason=_("Warranty claim changed"))
+    return ticket

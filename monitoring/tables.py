@@ -150,3 +150,124 @@ class MonitoredDeviceTable(tables.Table):
             mismatch = gettext("serial differs from the register")
             words = f"{words}, {mismatch}" if words else mismatch
         return words
+
+
+# =================================================================================================
+# Repairs (issue 6)
+# =================================================================================================
+
+from monitoring.models import RepairTicket  # noqa: E402
+
+
+def downtime_words(delta) -> str:
+    """Return a duration as "3 d 4 h", "5 h 20 min" or "12 min"."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return gettext("%(minutes)s min") % {"minutes": minutes}
+
+
+class RepairTicketTable(tables.Table):
+    number = tables.Column(verbose_name=_("Ticket"), attrs={"td": {"class": "nowrap"}})
+    tag = tables.Column(
+        verbose_name=_("Asset tag"), accessor="asset__tag", attrs={"td": {"class": "nowrap"}}
+    )
+    model = tables.Column(
+        verbose_name=_("Model"),
+        accessor="asset__asset_model",
+        order_by=("asset__asset_model__manufacturer__name", "asset__asset_model__name"),
+        attrs=_WIDE_ONLY,
+    )
+    office = tables.Column(
+        verbose_name=_("Office"),
+        accessor="asset__office",
+        order_by=("asset__office__name_en", "-reported_at"),
+    )
+    region = tables.Column(
+        verbose_name=_("Region"),
+        accessor="asset__office__region",
+        order_by=("asset__office__region__sort_order", "asset__office__name_en"),
+        attrs=_WIDE_ONLY,
+    )
+    fault = tables.Column(verbose_name=_("Fault"))
+    status = tables.Column(verbose_name=_("Status"))
+    assignee = tables.Column(verbose_name=_("Works on it"), attrs=_WIDE_ONLY)
+    reported_at = tables.DateTimeColumn(verbose_name=_("Reported"), format="d.m.Y H:i")
+    downtime = tables.Column(
+        verbose_name=_("Downtime"), empty_values=(), order_by=("resolved_at",), attrs=_NUM
+    )
+    warranty_claim = tables.BooleanColumn(verbose_name=_("Warranty claim"), attrs=_WIDE_ONLY)
+
+    class Meta:
+        model = RepairTicket
+        fields = ()
+        sequence = (
+            "number",
+            "tag",
+            "model",
+            "office",
+            "region",
+            "fault",
+            "status",
+            "assignee",
+            "reported_at",
+            "downtime",
+            "warranty_claim",
+        )
+        order_by = ("-reported_at",)
+        attrs = {"class": "table", "id": "repair-tickets"}
+        empty_text = _("No repair tickets match.")
+
+    def render_number(self, value, record):
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+
+    def value_number(self, value):
+        return value
+
+    def render_tag(self, value, record):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("asset_detail", args=[record.asset_id]), value
+        )
+
+    def value_tag(self, value):
+        return value
+
+    def render_model(self, value):
+        return f"{value.manufacturer.name} {value.name}"
+
+    def value_model(self, value):
+        return f"{value.manufacturer.name} {value.name}"
+
+    def render_fault(self, record):
+        return record.get_fault_display()
+
+    def value_fault(self, record):
+        return record.get_fault_display()
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="badge repair-{}">{}</span>', record.status, record.get_status_display()
+        )
+
+    def value_status(self, record):
+        return record.get_status_display()
+
+    def render_assignee(self, value):
+        return value.get_full_name() or value.get_username()
+
+    def value_assignee(self, value):
+        return value.get_full_name() or value.get_username()
+
+    def value_reported_at(self, value):
+        return value
+
+    def render_downtime(self, record):
+        words = downtime_words(record.downtime)
+        return words if record.resolved_at else format_html("{} …", words)
+
+    def value_downtime(self, record):
+        return round(record.downtime.total_seconds() / 3600, 1)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring import views
+from monitoring import alerts_views, views
 
 urlpatterns = [
     path("monitoring/", views.MonitoredDeviceListView.as_view(), name="monitoreddevice_list"),
@@ -16,5 +16,22 @@ urlpatterns = [
         "monitoring/<int:pk>/poll/",
         views.MonitoredDevicePollView.as_view(),
         name="monitoreddevice_poll",
+    ),
+    # Repairs (issue 6)
+    path("repairs/", views.RepairTicketListView.as_view(), name="repairticket_list"),
+    path("repairs/add/", views.RepairTicketCreateView.as_view(), name="repairticket_add"),
+    path("repairs/<int:pk>/", views.RepairTicketDetailView.as_view(), name="repairticket_detail"),
+    path(
+        "repairs/<int:pk>/warranty/",
+        views.RepairTicketWarrantyView.as_view(),
+        name="repairticket_warranty",
+    ),
+    path("my-work/", views.MyWorkView.as_view(), name="my_work"),
+    # Alerts (issue 6)
+    path("alerts/", alerts_views.AlertListView.as_view(), name="alert_list"),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        alerts_views.AlertAcknowledgeView.as_view(),
+        name="alert_acknowledge",
     ),
 ]

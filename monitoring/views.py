@@ -198,3 +198,233 @@ class MonitoredDevicePollView(LoginRequiredMixin, PermissionRequiredMixin, Scope
                 },
             )
         return redirect(device.get_absolute_url())
+
+
+# =================================================================================================
+# Repairs (issue 6): the ticket list, opening a ticket, a ticket's page with its work entries
+# and steps, and "My work".
+# =================================================================================================
+
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.views.generic import TemplateView  # noqa: E402
+
+from inventory.access import user_roles  # noqa: E402
+from monitoring.choices import RepairStatus  # noqa: E402
+from monitoring.filtersets import RepairTicketFilterSet  # noqa: E402
+from monitoring.forms import RepairTicketForm, RepairWarrantyForm, WorkEntryForm  # noqa: E402
+from monitoring.models import RepairTicket  # noqa: E402
+from monitoring.tables import RepairTicketTable, downtime_words  # noqa: E402
+
+WORK_PERMISSIONS = ["monitoring.add_workentry", "monitoring.change_repairticket"]
+
+
+class RepairTicketListView(PermissionRequiredMixin, ListPageMixin):
+    permission_required = "monitoring.view_repairticket"
+    table_class = RepairTicketTable
+    filterset_class = RepairTicketFilterSet
+    template_name = "monitoring/repairticket_list.html"
+    export_name = "repair-tickets"
+
+    def get_queryset(self):
+        return selectors.repair_ticket_queryset(user=self.request.user)
+
+
+class RepairTicketCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    """Open a ticket; ``?asset=<pk>`` comes from the asset's page, ``?alert=<pk>`` from an alert."""
+
+    permission_required = "monitoring.add_repairticket"
+    form_class = RepairTicketForm
+    template_name = "monitoring/repairticket_form.html"
+
+    def get_initial(self):
+        initial = super().get_initial()
+        user = self.request.user
+        self.asset = self.alert = None
+        alert_id = self.request.GET.get("alert", "")
+        asset_id = self.request.GET.get("asset", "")
+        if alert_id.isdigit():
+            self.alert = selectors.alert_for_ticket(user=user, pk=int(alert_id))
+            if self.alert is None:
+                raise Http404(_("No such alert in your scope."))
+            self.asset = self.alert.device.asset
+            initial.update(alert=self.alert.pk, description=self.alert.message)
+        elif asset_id.isdigit():
+            try:
+                self.asset = inventory_selectors.asset_get(user=user, pk=int(asset_id))
+            except Asset.DoesNotExist as exc:
+                raise Http404(_("No such asset in your scope.")) from exc
+        if self.asset is not None:
+            initial["asset_text"] = self.asset.tag
+        if "technician" in user_roles(user):
+            initial["assignee"] = user.pk
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "asset": self.asset,
+            "alert": self.alert,
+        }
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        user = self.request.user
+        asset = inventory_selectors.asset_find_exact(user=user, text=data["asset_text"])
+        if asset is None:
+            form.add_error(
+                "asset_text",
+                _("No asset with the tag or serial “%(text)s” in your scope.")
+                % {"text": data["asset_text"]},
+            )
+            return self.form_invalid(form)
+        alert = None
+        if data.get("alert"):
+            alert = selectors.alert_for_ticket(user=user, pk=data["alert"])
+        try:
+            ticket = services.repair_ticket_open(
+                asset=asset,
+                by=user,
+                fault=data["fault"],
+                description=data.get("description") or "",
+                reported_by=data.get("reported_by") or "",
+                assignee=data.get("assignee"),
+                stops_work=data.get("stops_work", False),
+                alert=alert,
+                warranty_claim=data.get("warranty_claim", False),
+                supplier_reference=data.get("supplier_reference") or "",
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Ticket %(number)s opened for %(tag)s.")
+            % {"number": ticket.number, "tag": asset.tag},
+        )
+        return HttpResponseRedirect(ticket.get_absolute_url())
+
+
+class ScopedTicketMixin:
+    """Load the ticket named in the URL, within the user's scope, or answer 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.ticket = selectors.repair_ticket_get(user=request.user, pk=kwargs["pk"])
+            except RepairTicket.DoesNotExist as exc:
+                raise Http404(_("No such repair ticket in your scope.")) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RepairTicketDetailView(
+    LoginRequiredMixin, PermissionRequiredMixin, ScopedTicketMixin, FormView
+):
+    """A ticket, its work entries, and (for who may work on it) the work-entry form whose
+    buttons take the workflow's steps."""
+
+    permission_required = "monitoring.view_repairticket"
+    form_class = WorkEntryForm
+    template_name = "monitoring/repairticket_detail.html"
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perms(WORK_PERMISSIONS):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ticket = self.ticket
+        user = self.request.user
+        can_work = ticket.is_open and user.has_perms(WORK_PERMISSIONS)
+        return {
+            **super().get_context_data(**kwargs),
+            "ticket": ticket,
+            "asset": ticket.asset,
+            "entries": selectors.repair_ticket_entries(ticket=ticket),
+            "next_statuses": [
+                (value, RepairStatus(value).label)
+                for value in services.repair_next_statuses(ticket.status)
+            ]
+            if can_work
+            else [],
+            "can_work": can_work,
+            "warranty_form": RepairWarrantyForm(
+                initial={
+                    "warranty_claim": ticket.warranty_claim,
+                    "supplier_reference": ticket.supplier_reference,
+                }
+            )
+            if user.has_perm("monitoring.change_repairticket")
+            else None,
+            "downtime": downtime_words(ticket.downtime),
+        }
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        ticket = self.ticket
+        to_status = self.request.POST.get("to_status") or None
+        try:
+            services.repair_ticket_step(
+                ticket=ticket,
+                by=self.request.user,
+                to_status=to_status,
+                minutes=data.get("minutes") or 0,
+                parts=data.get("parts") or "",
+                note=data.get("note") or "",
+                photo=data.get("photo"),
+                confirm_retire=data.get("confirm_retire", False),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        ticket.refresh_from_db()
+        if to_status and to_status != RepairStatus.OPEN:
+            messages.success(
+                self.request,
+                _("Ticket %(number)s is now “%(status)s”.")
+                % {"number": ticket.number, "status": ticket.get_status_display()},
+            )
+        else:
+            messages.success(
+                self.request, _("Work on %(number)s saved.") % {"number": ticket.number}
+            )
+        return HttpResponseRedirect(ticket.get_absolute_url())
+
+
+class RepairTicketWarrantyView(
+    LoginRequiredMixin, PermissionRequiredMixin, ScopedTicketMixin, View
+):
+    """POST: mark the ticket as a warranty claim (or not) with the supplier's reference."""
+
+    permission_required = "monitoring.change_repairticket"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = RepairWarrantyForm(request.POST)
+        form.is_valid()
+        data = form.cleaned_data
+        try:
+            services.repair_ticket_warranty(
+                ticket=self.ticket,
+                by=request.user,
+                warranty_claim=data.get("warranty_claim", False),
+                supplier_reference=data.get("supplier_reference") or "",
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Warranty claim saved."))
+        return redirect(self.ticket.get_absolute_url())
+
+
+class MyWorkView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Open tickets and open alerts in my regions, by office (region, then office name)."""
+
+    permission_required = "monitoring.view_repairticket"
+    template_name = "monitoring/my_work.html"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "work": selectors.my_work(user=self.request.user),
+        }

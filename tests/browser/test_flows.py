@@ -331,3 +331,86 @@ def test_plan_dispatch_receive_with_one_missing_then_sign_the_act(page: Page, lo
     expect(page.locator("#signed-act")).to_contain_text(act.number)
     expect(page.locator("#history")).to_contain_text(f"Received on transfer {transfer.number}")
     expect(page.locator("#history")).to_contain_text(f"Dispatched on transfer {transfer.number}")
+
+
+# --- Repairs (issue 6) -------------------------------------------------------------------------
+
+
+@pytest.mark.browser_context_args(viewport={"width": PHONE_WIDTH, "height": 740})
+def test_a_technician_repairs_a_device_from_an_alert_on_a_phone(page: Page, live_server):
+    from django.utils import timezone
+
+    from monitoring.models import Alert, RepairTicket
+    from tests.monitoring.test_models_services import make_device, monitored_asset
+
+    region = RegionFactory(code="SU", name_en="Sughd")
+    office = OfficeFactory(
+        name_en="Khujand city CR office", district=DistrictFactory(region=region)
+    )
+    make_user("technician", regions=[region], username="farrukh", first_name="Farrukh")
+    device = make_device(asset=monitored_asset(office=office))
+    now = timezone.now()
+    alert = Alert.objects.create(
+        device=device,
+        kind="printer_error",
+        key="jammed",
+        severity="critical",
+        message="Paper jam",
+        first_seen=now,
+        last_seen=now,
+    )
+
+    def fits() -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE_WIDTH + 2, (
+            f"{page.url} is {width} px wide on a {PHONE_WIDTH} px screen"
+        )
+
+    # Log in, open "My work": the alert is there, under its office.
+    page.goto("/login/")
+    page.get_by_label("Username").fill("farrukh")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="My work").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")
+    expect(page.locator(".office-work")).to_contain_text("Khujand city CR office")
+    expect(page.locator(".office-work")).to_contain_text("Paper jam")
+    fits()
+
+    # Open the alert as a ticket: the form comes filled from it.
+    page.locator(".office-work").get_by_role("link", name="Log a repair").click()
+    expect(page.locator("#ticket-alert")).to_contain_text("Paper jam")
+    expect(page.get_by_label("Asset tag or serial")).to_have_value(device.asset.tag)
+    fits()
+    page.get_by_label("Fault").select_option(label="Paper path")
+    page.get_by_role("button", name="Open the ticket").click()
+    ticket = RepairTicket.objects.get()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(ticket.number)
+    expect(page.locator("#asset-status")).to_have_text("In repair")
+    fits()
+
+    # A work entry that starts the work, then one that resolves the ticket.
+    page.get_by_label("Minutes spent").fill("25")
+    page.get_by_label("Note").fill("Removed a torn sheet from the fuser")
+    page.get_by_role("button", name="In progress").click()
+    expect(page.locator("#ticket-status")).to_have_text("In progress")
+    page.get_by_label("Parts used").fill("Pickup roller")
+    page.get_by_role("button", name="Resolved").click()
+
+    expect(page.locator("#ticket-status")).to_have_text("Resolved")
+    expect(page.locator("#asset-status")).to_have_text("Deployed")
+    expect(page.locator("#work-entries")).to_contain_text("Pickup roller")
+    fits()
+    alert.refresh_from_db()
+    device.asset.refresh_from_db()
+    assert device.asset.status == AssetStatus.DEPLOYED
+    assert alert.is_open is False
+
+    # The asset's page has the repair in its history, and the ticket list fits the phone too.
+    page.get_by_role("link", name=device.asset.tag).click()
+    expect(page.locator("#asset-repairs")).to_contain_text(ticket.number)
+    expect(page.locator("#log-repair")).to_be_visible()
+    fits()
+    page.goto("/repairs/")
+    expect(page.locator("#repair-tickets")).to_contain_text(ticket.number)
+    fits()
