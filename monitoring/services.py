@@ -778,6 +778,38 @@ def _ticket_save(ticket: RepairTicket, *, by: AbstractBaseUser | None, reason: s
     ticket.save()
 
 
+def repair_ticket_number_next(*, year: int) -> str:
+    """Return the next ticket number of a year, e.g. RT-2026-0042 (numbers never reused)."""
+    from django.db.models.functions import Length
+
+    prefix = f"RT-{year}-"
+    last = (
+        RepairTicket.objects.filter(number__startswith=prefix)
+        .annotate(width=Length("number"))
+        .order_by("-width", "-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
+
+
+def _ticket_save_numbered(ticket: RepairTicket, *, by: AbstractBaseUser | None, year: int) -> None:
+    """Save a new ticket under the next free number; a number taken meanwhile is skipped."""
+    from django.db import IntegrityError
+
+    for _attempt in range(5):
+        ticket.number = repair_ticket_number_next(year=year)
+        try:
+            with transaction.atomic():
+                _ticket_save(ticket, by=by, reason=_("Opened"))
+            return
+        except IntegrityError:
+            if RepairTicket.objects.filter(number=ticket.number).exists():
+                continue
+            raise
+    raise ValidationError(_("Another ticket took the same number just now. Try again."))
+
+
 def _stopped_by_other_ticket(ticket: RepairTicket) -> bool:
     return (
         RepairTicket.objects.filter(asset_id=ticket.asset_id, stops_work=True)
@@ -803,8 +835,6 @@ def repair_ticket_open(
     reported_at: dt.datetime | None = None,
 ) -> RepairTicket:
     """Open a repair ticket; a deployed asset that cannot be used goes to “in repair”."""
-    from deployments.services import document_number_next
-
     if fault not in FaultCategory.values:
         raise ValidationError({"fault": _("Choose what kind of fault it is.")})
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
@@ -837,7 +867,6 @@ def repair_ticket_open(
             )
     reported_at = reported_at or timezone.now()
     ticket = RepairTicket(
-        number=document_number_next(prefix="RT", year=timezone.localtime(reported_at).year),
         asset=asset,
         alert=alert,
         fault=fault,
@@ -851,7 +880,7 @@ def repair_ticket_open(
         warranty_claim=warranty_claim,
         supplier_reference=supplier_reference.strip(),
     )
-    _ticket_save(ticket, by=by, reason=_("Opened"))
+    _ticket_save_numbered(ticket, by=by, year=timezone.localtime(reported_at).year)
     if stops_work and asset.status == AssetStatus.DEPLOYED:
         from inventory.services import asset_change_status
 

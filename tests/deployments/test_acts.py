@@ -904,9 +904,9 @@ def test_a_correction_prints_which_act_it_corrects(client, officer, home):
 EXPECTED_QUERIES = {
     # session, user, 2 permission lookups, roles, count, offices for "new act",
     # region and office filter choices, the page of acts
-    "handoveract_list": 10,
+    "handoveract_list": 11,
     # session, user, 2 permission lookups, roles, act, items, history
-    "handoveract_detail": 8,
+    "handoveract_detail": 9,
     # session, user, 2 permission lookups, roles, act, items
     "handoveract_print": 7,
 }

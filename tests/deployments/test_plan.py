@@ -600,10 +600,11 @@ def test_the_list_exports_its_rows(client, world):
 # session, user, 2 permission lookups (cached for the menu), roles, the set, the regions of
 # the filter, the offices, categories, declared lines, and plan lines, transfer items and
 # act items grouped per office and category.
-PLAN_DETAIL_QUERIES = 13
+# … and the open-alert count in the menu.
+PLAN_DETAIL_QUERIES = 14
 # session, user, 2 permission lookups, the sets, the three grouped counts, declared lines,
 # categories, and the roles (for the name shown in the header).
-PLAN_LIST_QUERIES = 11
+PLAN_LIST_QUERIES = 12
 # plan lines, transfer items and act items of the office, then its sets and categories.
 PLAN_PANEL_QUERIES = 5
 

@@ -116,7 +116,7 @@ def test_the_menu_shows_monitoring(client, world):
 # --- The list --------------------------------------------------------------------------------
 
 # session, user, roles, count, rows, region and office filter choices, 2 permission lookups
-LIST_QUERIES = 9
+LIST_QUERIES = 10
 
 
 @pytest.mark.parametrize("rows", [1, 50])
