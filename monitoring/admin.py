@@ -9,7 +9,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from simple_history.admin import SimpleHistoryAdmin
 
 from monitoring.forms import SnmpProfileForm
-from monitoring.models import MonitoredDevice, PollOutcome, SnmpProfile
+from monitoring.models import (
+    Alert,
+    MonitoredDevice,
+    PollOutcome,
+    RepairTicket,
+    SnmpProfile,
+    WorkEntry,
+)
 from monitoring.secrets import secret_mask
 
 _SECRET_POST = sensitive_post_parameters("community", "auth_key", "priv_key")
@@ -91,3 +98,46 @@ class PollOutcomeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by their services (alert rules, the ticket workflow)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("device", "kind", "severity", "is_open", "first_seen", "last_seen")
+    list_filter = ("is_open", "severity", "kind", "device__asset__office__region")
+    list_select_related = ("device__asset",)
+    search_fields = ("device__asset__tag", "message")
+    date_hierarchy = "first_seen"
+
+
+class WorkEntryInline(admin.TabularInline):
+    model = WorkEntry
+    fields = ("at", "by", "minutes", "parts", "note", "status_from", "status_to")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RepairTicket)
+class RepairTicketAdmin(ReadOnlyAdmin):
+    list_display = ("number", "asset", "fault", "status", "reported_at", "resolved_at")
+    list_filter = ("status", "fault", "warranty_claim", "asset__office__region")
+    list_select_related = ("asset",)
+    search_fields = ("number", "asset__tag", "description", "supplier_reference")
+    date_hierarchy = "reported_at"
+    inlines = [WorkEntryInline]

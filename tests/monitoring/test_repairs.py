@@ -480,3 +480,13 @@ def test_query_count_is_the_same_for_1_and_50(client, tech, page):
         }[page]
         counts.append(_count(client, url))
     assert counts == [EXPECTED[page]] * 2
+
+
+def test_the_admin_shows_alerts_and_tickets_read_only(client, db):
+    from django.urls import reverse
+
+    admin = make_user("administrator", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    for name in ("alert", "repairticket"):
+        assert client.get(reverse(f"admin:monitoring_{name}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:monitoring_{name}_add")).status_code == 403
