@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from monitoring.alerts_selectors import open_alert_count
+from monitoring.selectors import open_alert_count
 
 
 def alerts(request: HttpRequest) -> dict[str, object]:

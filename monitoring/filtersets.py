@@ -5,8 +5,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from inventory.filtersets import scoped_offices, scoped_regions
-from monitoring.choices import DeviceKind, Health
-from monitoring.models import MonitoredDevice
+from monitoring.choices import (
+    AlertKind,
+    AlertSeverity,
+    AlertState,
+    DeviceKind,
+    FaultCategory,
+    Health,
+    RepairStatus,
+)
+from monitoring.models import REPAIR_CLOSED_STATUSES, Alert, MonitoredDevice, RepairTicket
 
 
 class MonitoredDeviceFilterSet(django_filters.FilterSet):
@@ -65,9 +73,6 @@ class MonitoredDeviceFilterSet(django_filters.FilterSet):
 # Repairs (issue 6)
 # =================================================================================================
 
-from monitoring.choices import FaultCategory, RepairStatus  # noqa: E402
-from monitoring.models import REPAIR_CLOSED_STATUSES, RepairTicket  # noqa: E402
-
 
 class RepairTicketFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Ticket, tag or serial"), method="search")
@@ -107,4 +112,41 @@ class RepairTicketFilterSet(django_filters.FilterSet):
             return queryset.exclude(status__in=REPAIR_CLOSED_STATUSES)
         if value == "closed":
             return queryset.filter(status__in=REPAIR_CLOSED_STATUSES)
+        return queryset
+
+
+# Alerts --------------------------------------------------------------------------------
+class AlertFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Asset tag"), method="search")
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), field_name="device__asset__office__region", queryset=scoped_regions
+    )
+    office = django_filters.ModelChoiceFilter(
+        label=_("Office"), field_name="device__asset__office", queryset=scoped_offices
+    )
+    severity = django_filters.MultipleChoiceFilter(
+        label=_("Severity"), choices=AlertSeverity.choices, distinct=False
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=AlertKind.choices)
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=AlertState.choices, method="filter_state"
+    )
+
+    class Meta:
+        model = Alert
+        fields = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(device__asset__tag__icontains=value) if value else queryset
+
+    def filter_state(self, queryset, name, value):
+        if value == AlertState.OPEN:
+            return queryset.filter(is_open=True)
+        if value == AlertState.UNACKNOWLEDGED:
+            return queryset.filter(is_open=True, acknowledged_at=None)
+        if value == AlertState.ACKNOWLEDGED:
+            return queryset.filter(is_open=True, acknowledged_at__isnull=False)
+        if value == AlertState.RESOLVED:
+            return queryset.filter(is_open=False)
         return queryset

@@ -8,12 +8,13 @@ shows as "•••• (set)" beside it, and leaving the box empty keeps it.
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from inventory import selectors as inventory_selectors
 from inventory.models import Asset
 from monitoring import services
-from monitoring.choices import AuthProtocol, PrivProtocol, SnmpVersion
+from monitoring.choices import AuthProtocol, FaultCategory, PrivProtocol, SnmpVersion
 from monitoring.models import (
     RETRIES_MAX,
     TIMEOUT_MAX_S,
@@ -158,10 +159,6 @@ class SnmpProfileForm(forms.ModelForm):
 # =================================================================================================
 # Repairs (issue 6)
 # =================================================================================================
-
-from django.contrib.auth import get_user_model  # noqa: E402
-
-from monitoring.choices import FaultCategory  # noqa: E402
 
 
 def technician_choices():

@@ -22,8 +22,10 @@ from monitoring.choices import (
     AlertSeverity,
     AuthProtocol,
     DeviceKind,
+    FaultCategory,
     Health,
     PrivProtocol,
+    RepairStatus,
     SnmpVersion,
 )
 
@@ -356,7 +358,6 @@ class AlertNotification(models.Model):
 # repair_ticket_step).
 # =================================================================================================
 
-from monitoring.choices import FaultCategory, RepairStatus  # noqa: E402
 
 REPAIR_CLOSED_STATUSES = (RepairStatus.RESOLVED, RepairStatus.BEYOND_REPAIR)
 

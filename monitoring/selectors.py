@@ -27,7 +27,14 @@ from monitoring.choices import (
     Health,
     label_of,
 )
-from monitoring.models import MonitoredDevice, PollOutcome, SnmpProfile
+from monitoring.models import (
+    REPAIR_CLOSED_STATUSES,
+    Alert,
+    MonitoredDevice,
+    PollOutcome,
+    RepairTicket,
+    SnmpProfile,
+)
 from monitoring.snmp.decode import InterfaceFacts
 
 # Days of page-counter history the asset page draws.
@@ -344,7 +351,6 @@ def office_monitoring(*, office: Office) -> OfficeMonitoring | None:
 # Repairs (issue 6)
 # =================================================================================================
 
-from monitoring.models import REPAIR_CLOSED_STATUSES, Alert, RepairTicket  # noqa: E402
 
 # Tickets of an asset its page lists (the newest first).
 ASSET_REPAIRS_LIMIT = 50
@@ -454,3 +460,27 @@ def my_work(*, user) -> MyWork:
         alert_count=len(alerts),
         truncated=truncated,
     )
+
+
+# Alerts --------------------------------------------------------------------------------
+def alert_queryset(*, user) -> QuerySet[Alert]:
+    """Return the alerts the user may see (their devices' assets' scope), for lists."""
+    queryset = Alert.objects.select_related(
+        "device__asset__office__region", "device__asset__asset_model", "acknowledged_by"
+    )
+    if sees_whole_country(user):
+        return queryset
+    return queryset.filter(device__asset__in=scope_assets(user, Asset.objects.all()))
+
+
+def alert_get(*, user, pk: int) -> Alert:
+    """Return one alert in the user's scope, or raise Alert.DoesNotExist."""
+    return alert_queryset(user=user).get(pk=pk)
+
+
+def open_alert_count(*, user) -> int:
+    """Return how many open alerts the user may see (one query)."""
+    queryset = Alert.objects.filter(is_open=True)
+    if not sees_whole_country(user):
+        queryset = queryset.filter(device__asset__in=scope_assets(user, Asset.objects.all()))
+    return queryset.count()

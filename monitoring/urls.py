@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring import alerts_views, views
+from monitoring import views
 
 urlpatterns = [
     path("monitoring/", views.MonitoredDeviceListView.as_view(), name="monitoreddevice_list"),
@@ -28,10 +28,10 @@ urlpatterns = [
     ),
     path("my-work/", views.MyWorkView.as_view(), name="my_work"),
     # Alerts (issue 6)
-    path("alerts/", alerts_views.AlertListView.as_view(), name="alert_list"),
+    path("alerts/", views.AlertListView.as_view(), name="alert_list"),
     path(
         "alerts/<int:pk>/acknowledge/",
-        alerts_views.AlertAcknowledgeView.as_view(),
+        views.AlertAcknowledgeView.as_view(),
         name="alert_acknowledge",
     ),
 ]

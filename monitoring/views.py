@@ -4,27 +4,36 @@ asset's page, where the monitoring panel (monitoring.panels) shows its health.""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 
 from inventory import selectors as inventory_selectors
+from inventory.access import user_roles
 from inventory.exports import EXPORT_PARAM
 from inventory.forms import add_service_errors
 from inventory.models import Asset
 from inventory.views import ListPageMixin
 from monitoring import selectors, services
-from monitoring.choices import Health
-from monitoring.filtersets import MonitoredDeviceFilterSet
-from monitoring.forms import MonitoredDeviceForm
-from monitoring.models import MonitoredDevice
+from monitoring.choices import Health, RepairStatus
+from monitoring.filtersets import AlertFilterSet, MonitoredDeviceFilterSet, RepairTicketFilterSet
+from monitoring.forms import (
+    MonitoredDeviceForm,
+    RepairTicketForm,
+    RepairWarrantyForm,
+    WorkEntryForm,
+)
+from monitoring.models import Alert, MonitoredDevice, RepairTicket
 from monitoring.rules import problem_text, unreachable_problem
-from monitoring.tables import MonitoredDeviceTable
+from monitoring.services import ACK_NOTE_MAX
+from monitoring.tables import AlertTable, MonitoredDeviceTable, RepairTicketTable, downtime_words
 
 
 class MonitoredDeviceListView(PermissionRequiredMixin, ListPageMixin):
@@ -205,15 +214,6 @@ class MonitoredDevicePollView(LoginRequiredMixin, PermissionRequiredMixin, Scope
 # and steps, and "My work".
 # =================================================================================================
 
-from django.core.exceptions import PermissionDenied  # noqa: E402
-from django.views.generic import TemplateView  # noqa: E402
-
-from inventory.access import user_roles  # noqa: E402
-from monitoring.choices import RepairStatus  # noqa: E402
-from monitoring.filtersets import RepairTicketFilterSet  # noqa: E402
-from monitoring.forms import RepairTicketForm, RepairWarrantyForm, WorkEntryForm  # noqa: E402
-from monitoring.models import RepairTicket  # noqa: E402
-from monitoring.tables import RepairTicketTable, downtime_words  # noqa: E402
 
 WORK_PERMISSIONS = ["monitoring.add_workentry", "monitoring.change_repairticket"]
 
@@ -428,3 +428,59 @@ class MyWorkView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "work": selectors.my_work(user=self.request.user),
         }
+
+
+# Alerts --------------------------------------------------------------------------------
+class AlertListView(PermissionRequiredMixin, ListPageMixin):
+    permission_required = "monitoring.view_alert"
+    table_class = AlertTable
+    filterset_class = AlertFilterSet
+    template_name = "monitoring/alert_list.html"
+    export_name = "alerts"
+
+    def get_queryset(self):
+        return selectors.alert_queryset(user=self.request.user)
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        table.can_acknowledge = self.request.user.has_perm("monitoring.acknowledge_alert")
+        return table
+
+
+class AlertAcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        max_length=ACK_NOTE_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("What you know or will do, e.g. “toner ordered”."),
+    )
+
+
+class AlertAcknowledgeView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    permission_required = "monitoring.acknowledge_alert"
+    form_class = AlertAcknowledgeForm
+    template_name = "monitoring/alert_acknowledge.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.alert = selectors.alert_get(user=request.user, pk=kwargs["pk"])
+            except Alert.DoesNotExist as exc:
+                raise Http404(_("No such alert in your scope.")) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "alert": self.alert}
+
+    def form_valid(self, form):
+        try:
+            services.alert_acknowledge(
+                alert=self.alert, by=self.request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Alert acknowledged."))
+        return redirect("alert_list")
