@@ -12,12 +12,6 @@ class TransferStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-# Transfers whose assets are still on their way (or about to leave).
-OPEN_TRANSFER_STATUSES = frozenset(
-    {TransferStatus.DRAFT, TransferStatus.DISPATCHED, TransferStatus.PARTLY_RECEIVED}
-)
-
-
 class ItemOutcome(models.TextChoices):
     """What the receiving person found for one asset of a transfer."""
 

@@ -146,12 +146,6 @@ class Transfer(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("transfer_detail", args=[self.pk])
 
-    @property
-    def is_open(self) -> bool:
-        from deployments.choices import OPEN_TRANSFER_STATUSES
-
-        return self.status in OPEN_TRANSFER_STATUSES
-
 
 class TransferItem(models.Model):
     """One asset on a transfer, and what the receiving person found."""

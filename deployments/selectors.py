@@ -64,16 +64,6 @@ def category_totals(items: Iterable[HandoverActItem]) -> list[CategoryTotal]:
     return sorted(rows, key=lambda row: (row.category.sort_order, row.category.code))
 
 
-def signed_act_counts(*, asset_ids: Iterable[int]) -> dict[int, int]:
-    """Return, per asset id, how many signed (not superseded) acts list it."""
-    return dict(
-        HandoverActItem.objects.filter(asset_id__in=list(asset_ids), act__status=ActStatus.SIGNED)
-        .values("asset_id")
-        .annotate(n=Count("act"))
-        .values_list("asset_id", "n")
-    )
-
-
 def transfer_list_queryset(*, user) -> QuerySet[Transfer]:
     """Return the user's transfers with their number of assets and of those still outstanding."""
     return transfer_queryset(user=user).annotate(

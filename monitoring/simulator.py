@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitoring.snmp import oids
+from monitoring.snmp.decode import PRINTER_ERROR_BITS
 from monitoring.snmp.snmprec import Typed, format_snmprec, write_snmprec
 
 SEED = 20240315  # the demo fleet's seed (inventory demo_setup): one seed, one demo
@@ -69,24 +70,6 @@ COUNTER32 = "65"
 GAUGE32 = "66"
 TIMETICKS = "67"
 
-# RFC 3805 hrPrinterDetectedErrorState bits: bit 0 is the most significant bit of octet 1.
-ERROR_BITS = (
-    "lowPaper",
-    "noPaper",
-    "lowToner",
-    "noToner",
-    "doorOpen",
-    "jammed",
-    "offline",
-    "serviceRequested",
-    "inputTrayMissing",
-    "outputTrayMissing",
-    "markerSupplyMissing",
-    "outputNearFull",
-    "outputFull",
-    "inputTrayEmpty",
-    "overduePreventMaint",
-)
 PRINTER_ERRORS: dict[State, tuple[str, ...]] = {
     State.LOW_TONER: ("lowToner",),
     State.TONER_OUT: ("noToner",),
@@ -701,7 +684,7 @@ def error_state_octets(errors: Iterable[str]) -> bytes:
     """Return hrPrinterDetectedErrorState for named RFC 3805 bits, two octets as devices send."""
     value = 0
     for name in errors:
-        value |= 1 << (15 - ERROR_BITS.index(name))
+        value |= 1 << (15 - PRINTER_ERROR_BITS.index(name))
     return value.to_bytes(2, "big")
 
 
