@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "inventory",
     "deployments",
     "monitoring",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("deployments.urls")),
     path("", include("monitoring.urls")),
+    path("", include("reports.urls")),
     path("", include("inventory.urls")),
 ]

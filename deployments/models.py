@@ -1,4 +1,4 @@
-"""Where devices go, and the proof: the distribution plan, transfers and handover acts.
+"""Where devices go, and the proof: the plan, transfers, handover acts and verifications.
 
 Events that are more than a field change (a dispatch, a receipt, a signature) are records of
 their own here, written by ``deployments.services``; the assets' own history says the same
@@ -16,9 +16,19 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from deployments.choices import ActLanguage, ActStatus, ItemOutcome, TransferStatus
+from deployments.choices import (
+    ActLanguage,
+    ActStatus,
+    AssetCondition,
+    CampaignMethod,
+    CampaignStatus,
+    ItemOutcome,
+    MoveProposalStatus,
+    TransferStatus,
+    VerificationOutcome,
+)
 from inventory.choices import Zone
-from inventory.models import Asset, Category, HandoverSet, Office
+from inventory.models import Asset, Category, HandoverSet, Office, Region
 
 
 class DistributionPlanLine(models.Model):
@@ -302,3 +312,290 @@ class HandoverActItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.act.number}: {self.tag}"
+
+
+class VerificationCampaign(models.Model):
+    """An audit: which assets are to be checked on site, drawn in full or as a random sample.
+
+    The sample is drawn once, when the campaign is created, stratified by region and category
+    from ``seed`` (``deployments.sampling``), so anyone can redraw it and get the same assets.
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CampaignStatus.choices,
+        default=CampaignStatus.OPEN,
+        db_index=True,
+    )
+    method = models.CharField(_("what is checked"), max_length=10, choices=CampaignMethod.choices)
+    handover_sets = models.ManyToManyField(
+        HandoverSet,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("handover sets"),
+        help_text=_("None chosen: every handover set."),
+    )
+    regions = models.ManyToManyField(
+        Region,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("regions"),
+        help_text=_("None chosen: every region."),
+    )
+    categories = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("categories"),
+        help_text=_("None chosen: every category."),
+    )
+    sample_size = models.PositiveIntegerField(_("sample size"), null=True, blank=True)
+    seed = models.BigIntegerField(_("sample seed"), null=True, blank=True)
+    population_size = models.PositiveIntegerField(_("assets in scope"), default=0)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("created by"),
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("closed by"),
+    )
+
+    history = HistoricalRecords(m2m_fields=[handover_sets, regions, categories])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("verification campaign")
+        verbose_name_plural = _("verification campaigns")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method=CampaignMethod.FULL)
+                | models.Q(sample_size__gte=1, seed__isnull=False),
+                name="campaign_sample_has_size_and_seed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaign_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.OPEN
+
+
+class CampaignChecklist(models.Model):
+    """The part of a campaign at one office, assigned to the auditor or technician who goes."""
+
+    campaign = models.ForeignKey(
+        VerificationCampaign,
+        on_delete=models.CASCADE,
+        related_name="checklists",
+        verbose_name=_("campaign"),
+    )
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="checklists", verbose_name=_("office")
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checklists",
+        verbose_name=_("assigned to"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["campaign", "office__region__sort_order", "office__name_en"]
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "office"], name="checklist_unique_office")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.number}: {self.office}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("checklist_detail", args=[self.pk])
+
+
+class CampaignAsset(models.Model):
+    """One asset drawn into a campaign, with the stratum and office it was drawn from."""
+
+    campaign = models.ForeignKey(
+        VerificationCampaign,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("campaign"),
+    )
+    checklist = models.ForeignKey(
+        CampaignChecklist,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("checklist"),
+    )
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="campaign_items", verbose_name=_("asset")
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"))
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("category"))
+
+    class Meta:
+        ordering = ["checklist", "asset__tag"]
+        verbose_name = _("campaign asset")
+        verbose_name_plural = _("campaign assets")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "asset"], name="campaignasset_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.number}: {self.asset.tag}"
+
+
+class Verification(models.Model):
+    """One physical check of one asset. Never changed: a later check is a new record."""
+
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="verifications", verbose_name=_("asset")
+    )
+    campaign = models.ForeignKey(
+        VerificationCampaign,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="verifications",
+        verbose_name=_("campaign"),
+    )
+    outcome = models.CharField(_("result"), max_length=20, choices=VerificationOutcome.choices)
+    register_office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("office in the register"),
+    )
+    found_office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("found at office"),
+    )
+    register_serial = models.CharField(_("serial in the register"), max_length=100)
+    serial_read = models.CharField(_("serial read on the device"), max_length=100, blank=True)
+    serial_matches = models.BooleanField(_("serial matches"), null=True)
+    condition = models.CharField(
+        _("condition"), max_length=20, choices=AssetCondition.choices, blank=True
+    )
+    zone = models.CharField(_("zone"), max_length=20, choices=Zone.choices, blank=True)
+    photo = models.ImageField(_("photo"), upload_to="verifications/%Y/", blank=True)
+    note = models.TextField(_("note"), blank=True)
+    verified_at = models.DateTimeField(_("verified"), db_index=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("verified by"),
+    )
+
+    class Meta:
+        ordering = ["-verified_at", "-pk"]
+        verbose_name = _("verification")
+        verbose_name_plural = _("verifications")
+        indexes = [
+            models.Index(fields=["asset", "-verified_at"], name="verification_asset_latest"),
+            models.Index(fields=["campaign", "asset"], name="verification_campaign_asset"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(outcome=VerificationOutcome.FOUND_ELSEWHERE)
+                | models.Q(found_office__isnull=False),
+                name="verification_elsewhere_has_office",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset.tag}: {self.get_outcome_display()}"
+
+
+class MoveProposal(models.Model):
+    """A device found at another office than the register says, waiting for logistics to act."""
+
+    verification = models.OneToOneField(
+        Verification,
+        on_delete=models.PROTECT,
+        related_name="move_proposal",
+        verbose_name=_("verification"),
+    )
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="move_proposals", verbose_name=_("asset")
+    )
+    from_office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from"),
+    )
+    to_office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="+", verbose_name=_("to")
+    )
+    to_zone = models.CharField(_("zone"), max_length=20, choices=Zone.choices, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=MoveProposalStatus.choices,
+        default=MoveProposalStatus.PROPOSED,
+        db_index=True,
+    )
+    proposed_at = models.DateTimeField(_("proposed"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("proposed by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decision_note = models.CharField(_("reason"), max_length=255, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = _("proposed move")
+        verbose_name_plural = _("proposed moves")
+        permissions = [("decide_moveproposal", _("Can confirm or reject a proposed move"))]
+
+    def __str__(self) -> str:
+        return f"{self.asset.tag} → {self.to_office.code}"

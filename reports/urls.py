@@ -1,0 +1,5 @@
+"""Report pages."""
+
+from django.urls import path
+
+urlpatterns: list = []
