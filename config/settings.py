@@ -231,6 +231,9 @@ IMPORT_MAX_ROWS: int = env_int("IMPORT_MAX_ROWS", 50_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Signed handover-act scans (PDF, JPEG, PNG): largest file accepted, in megabytes.
 ACT_SCAN_MAX_MB: int = env_int("ACT_SCAN_MAX_MB", 15)
+# Photos taken on site: of a repair step, and of a device when it is verified (megabytes).
+REPAIR_PHOTO_MAX_MB: int = env_int("REPAIR_PHOTO_MAX_MB", 8)
+VERIFICATION_PHOTO_MAX_MB: int = env_int("VERIFICATION_PHOTO_MAX_MB", 8)
 # The address QR codes on printed acts and labels point to, e.g. https://cr-tracker.example.tj
 # (no trailing slash). Empty: the address the page was requested on.
 SITE_URL: str = os.environ.get("SITE_URL", "").rstrip("/")

@@ -2,11 +2,15 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from deployments.models import (
+    CampaignChecklist,
     DistributionPlanLine,
     HandoverAct,
     HandoverActItem,
+    MoveProposal,
     Transfer,
     TransferItem,
+    Verification,
+    VerificationCampaign,
 )
 
 
@@ -86,3 +90,76 @@ class TransferAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Campaigns, verifications and moves change only through their pages and services."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CampaignChecklistInline(admin.TabularInline):
+    model = CampaignChecklist
+    fields = ("office", "assignee")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(VerificationCampaign)
+class VerificationCampaignAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = (
+        "number",
+        "name",
+        "method",
+        "status",
+        "sample_size",
+        "seed",
+        "population_size",
+        "created_at",
+    )
+    list_filter = ("status", "method")
+    search_fields = ("number", "name")
+    inlines = [CampaignChecklistInline]
+
+
+@admin.register(Verification)
+class VerificationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "asset",
+        "campaign",
+        "outcome",
+        "register_office",
+        "found_office",
+        "serial_matches",
+        "condition",
+        "verified_at",
+        "verified_by",
+    )
+    list_filter = ("outcome", "serial_matches", "condition")
+    list_select_related = ("asset", "campaign", "register_office", "found_office", "verified_by")
+    search_fields = ("asset__tag", "serial_read", "campaign__number")
+    date_hierarchy = "verified_at"
+    # Photos are sent only by the scoped photo page, never as a media link.
+    exclude = ("photo",)
+
+
+@admin.register(MoveProposal)
+class MoveProposalAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = ("asset", "from_office", "to_office", "status", "proposed_at", "decided_at")
+    list_filter = ("status",)
+    list_select_related = ("asset", "from_office", "to_office")
+    search_fields = ("asset__tag", "to_office__code", "from_office__code")

@@ -1,12 +1,24 @@
-"""Filters of the deployment lists: transfers, the assets to pick for one, acts, plans."""
+"""Filters of the deployment lists: transfers, picking assets, acts, plans, campaigns, moves."""
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from deployments.choices import ActLanguage, ActStatus, TransferStatus
-from deployments.models import HandoverAct, Transfer
+from deployments.choices import (
+    ActLanguage,
+    ActStatus,
+    CampaignStatus,
+    MoveProposalStatus,
+    TransferStatus,
+)
+from deployments.models import (
+    CampaignChecklist,
+    HandoverAct,
+    MoveProposal,
+    Transfer,
+    VerificationCampaign,
+)
 from inventory.filtersets import code_or_name_q, scoped_offices, scoped_regions
 from inventory.models import Asset, AssetModel, Category, HandoverSet, Office
 
@@ -145,3 +157,66 @@ class PlanSetFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(code_or_name_q(value))
+
+
+class CampaignFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Number or name"), method="search")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CampaignStatus.choices)
+    mine = django_filters.BooleanFilter(
+        label=_("Assigned to me"),
+        method="filter_mine",
+        widget=forms.CheckboxInput,
+    )
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), queryset=scoped_regions, method="filter_region"
+    )
+
+    class Meta:
+        model = VerificationCampaign
+        fields = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(number__icontains=value) | Q(name__icontains=value))
+
+    def filter_mine(self, queryset, name, value):
+        if not value or self.request is None:
+            return queryset
+        return queryset.filter(
+            Exists(
+                CampaignChecklist.objects.filter(
+                    campaign=OuterRef("pk"), assignee=self.request.user
+                )
+            )
+        )
+
+    def filter_region(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(
+            Exists(CampaignChecklist.objects.filter(campaign=OuterRef("pk"), office__region=value))
+        )
+
+
+class MoveProposalFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Asset tag or office"), method="search")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=MoveProposalStatus.choices)
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), field_name="to_office__region", queryset=scoped_regions
+    )
+
+    class Meta:
+        model = MoveProposal
+        fields = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(asset__tag__icontains=value)
+            | Q(from_office__code__icontains=value)
+            | Q(to_office__code__icontains=value)
+        )

@@ -5,16 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from deployments.choices import ActLanguage, ItemOutcome
+from deployments.choices import (
+    SEEN_OUTCOMES,
+    ActLanguage,
+    AssetCondition,
+    CampaignMethod,
+    ItemOutcome,
+    VerificationOutcome,
+)
 from deployments.models import Transfer, TransferItem
+from deployments.sampling import SEED_MAX
 from deployments.selectors import PlanGrid
-from deployments.services import ACT_EDITABLE_FIELDS
+from deployments.services import ACT_EDITABLE_FIELDS, CAMPAIGN_SIZE_MAX
 from inventory.access import scope_offices
-from inventory.choices import OfficeKind
+from inventory.choices import OfficeKind, Zone
 from inventory.forms import DateInput
-from inventory.models import Asset, Office
+from inventory.models import Asset, Category, HandoverSet, Office, Region
 
 
 class TransferForm(forms.ModelForm):
@@ -261,3 +270,186 @@ class PlanGridForm(forms.Form):
             for name in self.changed_data
             if name in self.cell_keys
         }
+
+
+# Verification campaigns ---------------------------------------------------------------------
+
+
+class CampaignForm(forms.Form):
+    """Draw a campaign: name, what is checked, and the scope (nothing ticked: all)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    method = forms.ChoiceField(
+        label=_("What is checked"),
+        choices=CampaignMethod.choices,
+        initial=CampaignMethod.SAMPLE,
+        widget=forms.RadioSelect,
+    )
+    sample_size = forms.IntegerField(
+        label=_("Sample size"),
+        required=False,
+        min_value=1,
+        max_value=CAMPAIGN_SIZE_MAX,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_(
+            "How many assets to draw, spread over regions and categories in proportion to "
+            "their size. A sample as large as the scope checks every asset."
+        ),
+        error_messages={"min_value": _("A sample needs at least one asset.")},
+    )
+    seed = forms.IntegerField(
+        label=_("Sample seed"),
+        required=False,
+        min_value=1,
+        max_value=SEED_MAX,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_(
+            "Leave empty for a new random seed; enter a recorded seed to redraw the same sample."
+        ),
+    )
+    handover_sets = forms.ModelMultipleChoiceField(
+        label=_("Handover sets"),
+        queryset=HandoverSet.objects.order_by("code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every handover set."),
+    )
+    regions = forms.ModelMultipleChoiceField(
+        label=_("Regions"),
+        queryset=Region.objects.order_by("sort_order", "code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every region."),
+    )
+    categories = forms.ModelMultipleChoiceField(
+        label=_("Categories"),
+        queryset=Category.objects.order_by("sort_order", "code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every category."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("method") == CampaignMethod.SAMPLE
+            and not cleaned.get("sample_size")
+            and "sample_size" not in self.errors
+        ):
+            self.add_error("sample_size", _("Say how many assets to draw."))
+        return cleaned
+
+
+class ChecklistAssignForm(forms.Form):
+    """Who goes to the office: a user who may verify there, or nobody yet."""
+
+    assignee = forms.ModelChoiceField(
+        label=_("Assigned to"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Nobody yet"),
+    )
+
+    def __init__(self, *args, candidates: Iterable, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = list(candidates)
+        field = self.fields["assignee"]
+        field.queryset = get_user_model().objects.filter(pk__in=[user.pk for user in users])
+        # The choices are the candidates already loaded, so rendering costs no query.
+        field.choices = [("", field.empty_label)] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in users
+        ]
+
+
+class VerificationForm(forms.Form):
+    """One check on site, phone first. The service decides what fits with what."""
+
+    outcome = forms.ChoiceField(
+        label=_("Result"), choices=VerificationOutcome.choices, widget=forms.RadioSelect
+    )
+    found_office = forms.ModelChoiceField(
+        label=_("Found at office"),
+        queryset=Office.objects.none(),
+        required=False,
+        help_text=_("Only when the device was found at another office than the register's."),
+    )
+    serial_read = forms.CharField(
+        label=_("Serial number read on the device"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "class": "mono",
+            }
+        ),
+        help_text=_("Type it from the label, or scan the barcode."),
+    )
+    condition = forms.ChoiceField(
+        label=_("Condition"),
+        choices=AssetCondition.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    zone = forms.ChoiceField(label=_("Zone"), choices=[("", "—"), *Zone.choices], required=False)
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        error_messages={"empty": _("The photo is empty.")},
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    propose_move = forms.BooleanField(
+        label=_("Propose moving it in the register to this office"),
+        required=False,
+        initial=True,
+        help_text=_("A logistics officer confirms or rejects the move."),
+    )
+
+    def __init__(self, *args, user, asset: Asset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["found_office"].queryset = (
+            scope_offices(user, Office.objects.filter(is_active=True))
+            .exclude(pk=asset.office_id)
+            .select_related("region")
+            .order_by("region__sort_order", "code")
+        )
+        self.fields["zone"].initial = asset.zone
+        if not user.has_perm("deployments.add_moveproposal"):
+            del self.fields["propose_move"]
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome = cleaned.get("outcome")
+        if (
+            outcome == VerificationOutcome.FOUND_ELSEWHERE
+            and not cleaned.get("found_office")
+            and "found_office" not in self.errors
+        ):
+            self.add_error("found_office", _("Say at which office the device was found."))
+        if outcome in SEEN_OUTCOMES and not cleaned.get("condition"):
+            self.add_error(
+                "condition", _("Say whether the device works, is damaged or does not work.")
+            )
+        if outcome == VerificationOutcome.NOT_FOUND:
+            # Whatever was typed before switching to “not found” does not apply.
+            for name in ("found_office", "serial_read", "condition", "zone"):
+                cleaned[name] = None if name == "found_office" else ""
+        return cleaned
+
+
+class MoveDecisionForm(forms.Form):
+    """Confirm or reject a proposed move; a rejection says why."""
+
+    action = forms.ChoiceField(
+        choices=[("confirm", _("Confirm the move")), ("reject", _("Reject"))],
+        widget=forms.HiddenInput,
+    )
+    note = forms.CharField(label=_("Reason"), max_length=255, required=False)

@@ -1,4 +1,5 @@
-"""What deployments adds to the register's pages (see inventory/panels.py)."""
+"""What deployments adds to the register's pages (see inventory/panels.py): deliveries,
+verifications, the plan and acts."""
 
 from __future__ import annotations
 
@@ -52,4 +53,20 @@ def office_acts_panel(request: HttpRequest, office: Office) -> Panel | None:
             "incoming": selectors.office_incoming_transfers(office=office),
         },
         order=30,
+    )
+
+
+def asset_verifications_panel(request: HttpRequest, asset: Asset) -> Panel | None:
+    """Show an asset's latest verifications, and a link to record one (one query)."""
+    user = request.user
+    if not user.has_perm("deployments.view_verification"):
+        return None
+    return Panel(
+        template="deployments/verification_panel.html",
+        context={
+            "asset": asset,
+            "verifications": selectors.asset_verifications(asset=asset),
+            "can_verify": user.has_perm("deployments.add_verification"),
+        },
+        order=15,
     )

@@ -7,20 +7,52 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
-from deployments.choices import ARRIVED_OUTCOMES, ActLanguage, ActStatus, TransferStatus
+from deployments.choices import (
+    ARRIVED_OUTCOMES,
+    ActLanguage,
+    ActStatus,
+    CampaignMethod,
+    CampaignStatus,
+    TransferStatus,
+    VerificationOutcome,
+)
 from deployments.models import (
+    CampaignAsset,
+    CampaignChecklist,
     DistributionPlanLine,
     HandoverAct,
     HandoverActItem,
+    MoveProposal,
     Transfer,
     TransferItem,
+    Verification,
+    VerificationCampaign,
 )
+from deployments.sampling import FoundRate, found_rate_interval
 from inventory.access import scope_offices, sees_whole_country
 from inventory.choices import AssetStatus, OfficeKind, Role
-from inventory.models import Asset, Category, HandoverSet, HandoverSetLine, Office, UserScope
+from inventory.models import (
+    Asset,
+    Category,
+    HandoverSet,
+    HandoverSetLine,
+    Office,
+    Region,
+    UserScope,
+)
 from inventory.selectors import FieldChange, HistoryEntry
 from inventory.services import STATUSES_AT_OFFICE
 
@@ -657,3 +689,452 @@ def transfer_assets_for_act(*, transfer: Transfer) -> QuerySet[Asset]:
             status=ActStatus.SUPERSEDED
         )
     )
+
+
+# Verification campaigns ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PopulationRow:
+    """One asset in a campaign's scope, with its office and stratum (region, category)."""
+
+    asset_id: int
+    tag: str
+    office_id: int
+    region_id: int
+    region_code: str
+    category_id: int
+    category_code: str
+
+    @property
+    def stratum(self) -> tuple[str, str]:
+        return (self.region_code, self.category_code)
+
+
+def campaign_population(
+    *, handover_sets: Iterable = (), regions: Iterable = (), categories: Iterable = ()
+) -> list[PopulationRow]:
+    """Return the assets a campaign with this scope would draw from, one row each.
+
+    In scope: the handover set, the office's region and the category among those chosen (none
+    chosen: all). Only assets standing at an office count: neither retired nor in transit. Lost
+    assets stay in, since an audit may confirm the loss. One query.
+    """
+    queryset = Asset.objects.filter(office__isnull=False).exclude(
+        status__in=[AssetStatus.RETIRED, AssetStatus.IN_TRANSIT]
+    )
+    set_ids = [getattr(item, "pk", item) for item in handover_sets]
+    region_ids = [getattr(item, "pk", item) for item in regions]
+    category_ids = [getattr(item, "pk", item) for item in categories]
+    if set_ids:
+        queryset = queryset.filter(handover_set_id__in=set_ids)
+    if region_ids:
+        queryset = queryset.filter(office__region_id__in=region_ids)
+    if category_ids:
+        queryset = queryset.filter(asset_model__category_id__in=category_ids)
+    return [
+        PopulationRow(*row)
+        for row in queryset.values_list(
+            "pk",
+            "tag",
+            "office_id",
+            "office__region_id",
+            "office__region__code",
+            "asset_model__category_id",
+            "asset_model__category__code",
+        )
+    ]
+
+
+def campaign_queryset(*, user) -> QuerySet[VerificationCampaign]:
+    """Return the campaigns the user may see.
+
+    National roles see every campaign; a technician those with a checklist in their regions,
+    an office head those with a checklist at their office.
+    """
+    queryset = VerificationCampaign.objects.select_related("created_by", "closed_by")
+    if sees_whole_country(user):
+        return queryset
+    offices = scope_offices(user, Office.objects.all()).values("pk")
+    return queryset.filter(
+        Exists(CampaignChecklist.objects.filter(campaign=OuterRef("pk"), office__in=offices))
+    )
+
+
+def campaign_list_queryset(*, user) -> QuerySet[VerificationCampaign]:
+    """Return the user's campaigns with how many assets each drew and how many are verified."""
+    drawn = (
+        CampaignAsset.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    verified = (
+        Verification.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("asset", distinct=True))
+        .values("n")
+    )
+    return campaign_queryset(user=user).annotate(
+        drawn_count=Coalesce(Subquery(drawn), 0),
+        verified_count=Coalesce(Subquery(verified), 0),
+    )
+
+
+def campaign_get(*, user, pk: int) -> VerificationCampaign:
+    """Return one campaign in the user's scope, or raise VerificationCampaign.DoesNotExist."""
+    return campaign_queryset(user=user).get(pk=pk)
+
+
+def campaign_open_for_asset(*, asset: Asset) -> VerificationCampaign | None:
+    """Return the newest open campaign that drew ``asset``, if any."""
+    return (
+        VerificationCampaign.objects.filter(status=CampaignStatus.OPEN, items__asset=asset)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LatestCheck:
+    """The latest verification of one asset within a campaign (plain values)."""
+
+    verification_id: int
+    outcome: str
+    serial_matches: bool | None
+
+
+def _latest_checks(*, campaign_id: int, asset_ids=None) -> dict[int, LatestCheck]:
+    """Return the latest verification per asset within a campaign (one query)."""
+    queryset = Verification.objects.filter(campaign_id=campaign_id)
+    if asset_ids is not None:
+        queryset = queryset.filter(asset_id__in=asset_ids)
+    latest: dict[int, LatestCheck] = {}
+    for pk, asset_id, outcome, matches in queryset.order_by(
+        "asset_id", "-verified_at", "-pk"
+    ).values_list("pk", "asset_id", "outcome", "serial_matches"):
+        if asset_id not in latest:
+            latest[asset_id] = LatestCheck(pk, outcome, matches)
+    return latest
+
+
+@dataclass
+class CheckCounts:
+    """How many assets were drawn, and what their latest checks found."""
+
+    drawn: int = 0
+    verified: int = 0
+    found: int = 0
+    not_found: int = 0
+    elsewhere: int = 0
+    mismatches: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.drawn - self.verified
+
+    @property
+    def seen(self) -> int:
+        return self.found + self.elsewhere
+
+    def add(self, check: LatestCheck | None) -> None:
+        self.drawn += 1
+        if check is None:
+            return
+        self.verified += 1
+        if check.outcome == VerificationOutcome.FOUND:
+            self.found += 1
+        elif check.outcome == VerificationOutcome.FOUND_ELSEWHERE:
+            self.elsewhere += 1
+        else:
+            self.not_found += 1
+        if check.serial_matches is False:
+            self.mismatches += 1
+
+
+@dataclass
+class ChecklistProgress:
+    """One office's checklist and how far it is."""
+
+    checklist: CampaignChecklist
+    counts: CheckCounts = field(default_factory=CheckCounts)
+
+
+@dataclass(frozen=True)
+class StratumRow:
+    """Drawn assets of one region, per category (in the order of ``CampaignStrata.categories``)."""
+
+    region: Region
+    cells: list[int]
+    total: int
+
+
+@dataclass(frozen=True)
+class CampaignStrata:
+    categories: list[Category]
+    rows: list[StratumRow]
+    column_totals: list[int]
+    total: int
+
+
+@dataclass(frozen=True)
+class CampaignResults:
+    """What the latest checks say: the found rate, and the assets that need attention."""
+
+    counts: CheckCounts
+    rate: FoundRate | None
+    mismatches: list[Verification]
+    not_found: list[Verification]
+    elsewhere: list[Verification]
+
+
+@dataclass(frozen=True)
+class CampaignOverview:
+    progress: list[ChecklistProgress]
+    strata: CampaignStrata
+    results: CampaignResults
+
+
+def campaign_overview(*, campaign: VerificationCampaign, user) -> CampaignOverview:
+    """Return a campaign's strata, progress per office and results, in six queries.
+
+    The progress lists the checklists of offices in the user's scope; the strata and the
+    results cover the whole campaign (they are the audit's figures).
+    """
+    checklists = list(
+        scope_offices_filter(
+            user,
+            CampaignChecklist.objects.filter(campaign=campaign).select_related(
+                "office__region", "assignee"
+            ),
+        )
+    )
+    items = list(
+        CampaignAsset.objects.filter(campaign=campaign).values_list(
+            "asset_id", "checklist_id", "region_id", "category_id"
+        )
+    )
+    latest = _latest_checks(campaign_id=campaign.pk)
+    progress = {checklist.pk: ChecklistProgress(checklist) for checklist in checklists}
+    totals = CheckCounts()
+    drawn: dict[tuple[int, int], int] = {}
+    for asset_id, checklist_id, region_id, category_id in items:
+        check = latest.get(asset_id)
+        totals.add(check)
+        if checklist_id in progress:
+            progress[checklist_id].counts.add(check)
+        drawn[(region_id, category_id)] = drawn.get((region_id, category_id), 0) + 1
+    return CampaignOverview(
+        progress=list(progress.values()),
+        strata=_strata(drawn),
+        results=_results(campaign=campaign, counts=totals, latest=latest),
+    )
+
+
+def scope_offices_filter(user, queryset: QuerySet) -> QuerySet:
+    """Return the rows of ``queryset`` (which have an ``office``) at offices in the user's scope."""
+    if sees_whole_country(user):
+        return queryset
+    return queryset.filter(office__in=scope_offices(user, Office.objects.all()).values("pk"))
+
+
+def _strata(drawn: dict[tuple[int, int], int]) -> CampaignStrata:
+    regions = list(Region.objects.filter(pk__in={key[0] for key in drawn}).order_by("sort_order"))
+    categories = list(
+        Category.objects.filter(pk__in={key[1] for key in drawn}).order_by("sort_order", "code")
+    )
+    rows = []
+    for region in regions:
+        cells = [drawn.get((region.pk, category.pk), 0) for category in categories]
+        rows.append(StratumRow(region, cells, sum(cells)))
+    column_totals = [sum(row.cells[index] for row in rows) for index in range(len(categories))]
+    return CampaignStrata(categories, rows, column_totals, sum(column_totals))
+
+
+def _results(
+    *, campaign: VerificationCampaign, counts: CheckCounts, latest: dict[int, LatestCheck]
+) -> CampaignResults:
+    wanted = [
+        check.verification_id
+        for check in latest.values()
+        if check.outcome != VerificationOutcome.FOUND or check.serial_matches is False
+    ]
+    notable = list(
+        Verification.objects.filter(pk__in=wanted)
+        .select_related(
+            "asset__asset_model__manufacturer",
+            "register_office",
+            "found_office",
+            "verified_by",
+            "move_proposal",
+        )
+        .order_by("asset__tag")
+    )
+    rate = None
+    if campaign.method == CampaignMethod.SAMPLE:
+        rate = found_rate_interval(
+            found=counts.seen, checked=counts.verified, population=campaign.population_size
+        )
+    elif counts.verified:
+        share = counts.seen / counts.verified
+        rate = FoundRate(
+            share,
+            share,
+            share,
+            counts.seen,
+            counts.verified,
+            counts.drawn,
+            0.0,
+        )
+    return CampaignResults(
+        counts=counts,
+        rate=rate,
+        mismatches=[v for v in notable if v.serial_matches is False],
+        not_found=[v for v in notable if v.outcome == VerificationOutcome.NOT_FOUND],
+        elsewhere=[v for v in notable if v.outcome == VerificationOutcome.FOUND_ELSEWHERE],
+    )
+
+
+def campaign_proposals(*, campaign: VerificationCampaign) -> list[MoveProposal]:
+    """Return the moves the campaign's verifications proposed (one query)."""
+    return list(
+        MoveProposal.objects.filter(verification__campaign=campaign)
+        .select_related("asset", "from_office", "to_office", "proposed_by", "decided_by")
+        .order_by("-proposed_at", "-pk")
+    )
+
+
+def checklist_assignees(*, checklists: Iterable[CampaignChecklist]) -> dict[int, list]:
+    """Return, per checklist id, the active users who may verify at its office (four queries).
+
+    Those are the users with ``add_verification`` whose scope covers the office: national
+    roles everywhere, technicians in their regions.
+    """
+    from django.contrib.auth import get_user_model
+
+    from inventory.access import NATIONAL_ROLES
+
+    users = list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename="add_verification")
+            | Q(user_permissions__codename="add_verification")
+        )
+        .distinct()
+        .prefetch_related("groups", "scope__regions")
+        .order_by("last_name", "first_name", "username")
+    )
+    national, regional = [], []
+    for user in users:
+        roles = {group.name for group in user.groups.all()}
+        if user.is_superuser or roles & NATIONAL_ROLES:
+            national.append(user)
+        elif Role.TECHNICIAN in roles:
+            scope = getattr(user, "scope", None)
+            if scope is not None:
+                regional.append((user, {region.pk for region in scope.regions.all()}))
+    result = {}
+    for checklist in checklists:
+        result[checklist.pk] = national + [
+            user for user, region_ids in regional if checklist.office.region_id in region_ids
+        ]
+    return result
+
+
+def checklist_queryset(*, user) -> QuerySet[CampaignChecklist]:
+    """Return the checklists at offices in the user's scope."""
+    return scope_offices_filter(
+        user, CampaignChecklist.objects.select_related("campaign", "office__region", "assignee")
+    )
+
+
+def checklist_get(*, user, pk: int) -> CampaignChecklist:
+    """Return one checklist in the user's scope, or raise CampaignChecklist.DoesNotExist."""
+    return checklist_queryset(user=user).get(pk=pk)
+
+
+class ChecklistState:
+    """What the checklist shows for an asset."""
+
+    TO_CHECK = "to_check"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One asset of a checklist and its latest verification within the campaign."""
+
+    asset: Asset
+    latest: Verification | None
+
+    @property
+    def state(self) -> str:
+        return self.latest.outcome if self.latest is not None else ChecklistState.TO_CHECK
+
+    @property
+    def mismatch(self) -> bool:
+        return self.latest is not None and self.latest.serial_matches is False
+
+
+def checklist_items(*, checklist: CampaignChecklist) -> list[ChecklistItem]:
+    """Return a checklist's assets in tag order, each with its latest check (two queries)."""
+    assets = list(
+        Asset.objects.filter(campaign_items__checklist=checklist)
+        .select_related("asset_model__manufacturer", "office")
+        .order_by("tag")
+    )
+    latest_ids = [
+        check.verification_id
+        for check in _latest_checks(
+            campaign_id=checklist.campaign_id,
+            asset_ids=[asset.pk for asset in assets],
+        ).values()
+    ]
+    latest = {
+        verification.asset_id: verification
+        for verification in Verification.objects.filter(pk__in=latest_ids).select_related(
+            "found_office", "verified_by"
+        )
+    }
+    return [ChecklistItem(asset, latest.get(asset.pk)) for asset in assets]
+
+
+def checklist_asset(*, checklist: CampaignChecklist, asset_pk: int) -> Asset:
+    """Return an asset of the checklist, or raise Asset.DoesNotExist."""
+    return (
+        Asset.objects.filter(campaign_items__checklist=checklist)
+        .select_related("asset_model__manufacturer", "office")
+        .get(pk=asset_pk)
+    )
+
+
+def asset_verifications(*, asset: Asset, limit: int = 5) -> list[Verification]:
+    """Return an asset's latest verifications, newest first (one query)."""
+    return list(
+        Verification.objects.filter(asset=asset).select_related(
+            "campaign", "verified_by", "found_office", "register_office"
+        )[:limit]
+    )
+
+
+def moveproposal_queryset(*, user) -> QuerySet[MoveProposal]:
+    """Return the proposed moves the user may see: from or to an office in their scope."""
+    queryset = MoveProposal.objects.select_related(
+        "asset__asset_model__manufacturer",
+        "from_office",
+        "to_office__region",
+        "proposed_by",
+        "decided_by",
+        "verification__campaign",
+    )
+    if sees_whole_country(user):
+        return queryset
+    offices = scope_offices(user, Office.objects.all()).values("pk")
+    return queryset.filter(Q(from_office__in=offices) | Q(to_office__in=offices))
+
+
+def moveproposal_get(*, user, pk: int) -> MoveProposal:
+    return moveproposal_queryset(user=user).get(pk=pk)

@@ -1,4 +1,4 @@
-"""Every write of deployments: the plan, transfers (dispatch and receipt) and handover acts.
+"""Every write of deployments: the plan, transfers, handover acts and verification campaigns.
 
 Each service checks its rules, refuses with a message that says why, and records who and
 when. Moves of assets go through ``inventory.services.assets_move_bulk``, so each asset's
@@ -13,31 +13,44 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
-from deployments import selectors
+from deployments import sampling, selectors
 from deployments.choices import (
     ARRIVED_OUTCOMES,
     ActStatus,
+    AssetCondition,
+    CampaignMethod,
+    CampaignStatus,
     ItemOutcome,
+    MoveProposalStatus,
     TransferStatus,
+    VerificationOutcome,
 )
 from deployments.models import (
+    CampaignAsset,
+    CampaignChecklist,
     DistributionPlanLine,
     DocumentSeries,
     HandoverAct,
     HandoverActItem,
+    MoveProposal,
     Transfer,
     TransferItem,
+    Verification,
+    VerificationCampaign,
 )
 from inventory import services as inventory_services
+from inventory.access import scope_assets, scope_offices
 from inventory.choices import AssetStatus, OfficeKind, Zone
-from inventory.models import Asset, HandoverSet, Office
+from inventory.models import Asset, Category, HandoverSet, Office, Region
 
 # Statuses in which an asset may leave its place on a transfer.
 DISPATCHABLE_STATUSES: frozenset[str] = frozenset({AssetStatus.IN_STOCK, AssetStatus.DEPLOYED})
@@ -758,8 +771,6 @@ def handover_act_sign(*, act: HandoverAct, by: AbstractBaseUser | None, upload) 
 
     When the act corrects an earlier one, that one becomes “superseded”.
     """
-    from django.conf import settings
-
     act = HandoverAct.objects.select_for_update().get(pk=act.pk)
     handover_act_check_editable(act=act)
     kind = scan_check(upload=upload, max_bytes=settings.ACT_SCAN_MAX_MB * 1024 * 1024)
@@ -818,3 +829,474 @@ def handover_act_correct(*, act: HandoverAct, by: AbstractBaseUser | None) -> Ha
         receiver_position=act.receiver_position,
         notes=act.notes,
     )
+
+
+# Verification campaigns ---------------------------------------------------------------------
+#
+# An auditor draws a campaign (every asset in scope, or a stratified sample from a recorded
+# seed), split by office into checklists. Each check on site is a new Verification, never an
+# update. A device found at another office becomes a proposed move; only a logistics officer's
+# confirmation changes the register (through inventory.services, with the reason).
+
+# Most assets one campaign may draw: a census larger than this is several campaigns.
+CAMPAIGN_SIZE_MAX = 200_000
+VERIFICATION_PHOTO_MAX_MB_DEFAULT = 8
+
+
+def _ids(items: Iterable) -> list[int]:
+    return sorted({getattr(item, "pk", item) for item in items})
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    by: AbstractBaseUser | None,
+    name: str,
+    method: str,
+    sample_size: int | None = None,
+    seed: int | None = None,
+    handover_sets: Iterable[HandoverSet] = (),
+    regions: Iterable[Region] = (),
+    categories: Iterable[Category] = (),
+    notes: str = "",
+) -> VerificationCampaign:
+    """Draw a campaign: the assets to check in scope, split by office into checklists.
+
+    The population is what ``selectors.campaign_population`` returns for the scope. A sample
+    is drawn with ``sampling.sample_draw`` stratified by (region, category) from ``seed`` (a
+    new one when none is given), so the same seed on the same register draws the same assets.
+    A sample at least as large as the scope takes every asset (the campaign then records the
+    sample size asked and the population, and the page says so). A fixed number of queries.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the campaign a name.")})
+    if method not in CampaignMethod.values:
+        raise ValidationError({"method": _("Choose every asset in scope or a random sample.")})
+    if method == CampaignMethod.SAMPLE:
+        if sample_size is None or sample_size < 1:
+            raise ValidationError({"sample_size": _("A sample needs at least one asset.")})
+        if seed is None:
+            seed = sampling.seed_new()
+        elif not 1 <= seed <= sampling.SEED_MAX:
+            raise ValidationError(
+                {
+                    "seed": _("A seed is a whole number from 1 to %(max)s.")
+                    % {"max": f"{sampling.SEED_MAX:,}"}
+                }
+            )
+    else:
+        sample_size, seed = None, None
+    set_ids, region_ids, category_ids = _ids(handover_sets), _ids(regions), _ids(categories)
+    population = selectors.campaign_population(
+        handover_sets=set_ids, regions=region_ids, categories=category_ids
+    )
+    if not population:
+        raise ValidationError(
+            _(
+                "No asset in this scope stands at an office (retired assets and those in "
+                "transit are left out): there is nothing to check. Widen the scope."
+            )
+        )
+    if method == CampaignMethod.SAMPLE:
+        drawn = sampling.sample_draw(
+            ((row.stratum, row.tag, row) for row in population), sample_size, seed
+        )
+    else:
+        drawn = sorted(population, key=lambda row: (row.stratum, row.tag))
+    if len(drawn) > CAMPAIGN_SIZE_MAX:
+        raise ValidationError(
+            _("This campaign would draw %(n)s assets; split it (at most %(max)s each).")
+            % {"n": len(drawn), "max": CAMPAIGN_SIZE_MAX}
+        )
+    campaign = VerificationCampaign(
+        number=document_number_next(prefix="VC", year=timezone.localdate().year),
+        name=name,
+        method=method,
+        sample_size=sample_size,
+        seed=seed,
+        population_size=len(population),
+        notes=notes.strip(),
+        created_by=by,
+    )
+    campaign._history_user = by
+    campaign._change_reason = _("Campaign drawn")
+    campaign.save()
+    if set_ids:
+        campaign.handover_sets.set(set_ids)
+    if region_ids:
+        campaign.regions.set(region_ids)
+    if category_ids:
+        campaign.categories.set(category_ids)
+    office_ids = sorted({row.office_id for row in drawn})
+    bulk_create_with_history(
+        [CampaignChecklist(campaign=campaign, office_id=office_id) for office_id in office_ids],
+        CampaignChecklist,
+        default_user=by,
+        default_change_reason=_("Campaign drawn"),
+    )
+    checklist_ids = dict(
+        CampaignChecklist.objects.filter(campaign=campaign).values_list("office_id", "pk")
+    )
+    CampaignAsset.objects.bulk_create(
+        [
+            CampaignAsset(
+                campaign=campaign,
+                checklist_id=checklist_ids[row.office_id],
+                asset_id=row.asset_id,
+                region_id=row.region_id,
+                category_id=row.category_id,
+            )
+            for row in drawn
+        ],
+        batch_size=2000,
+    )
+    return campaign
+
+
+@dataclass(frozen=True)
+class RedrawCheck:
+    """A sample drawn again from the campaign's seed against today's register."""
+
+    matches: bool
+    population_now: int
+    population_then: int
+    missing: list[str]  # tags drawn then but not now
+    extra: list[str]  # tags drawn now but not then
+
+
+def campaign_redraw_check(*, campaign: VerificationCampaign) -> RedrawCheck | None:
+    """Redraw a sampled campaign from its seed and scope; say whether the sample matches.
+
+    A difference is explained by changes to the register since the draw (assets registered,
+    retired, moved or sent on a transfer). None for a full campaign. Four queries.
+    """
+    if campaign.method != CampaignMethod.SAMPLE:
+        return None
+    population = selectors.campaign_population(
+        handover_sets=campaign.handover_sets.values_list("pk", flat=True),
+        regions=campaign.regions.values_list("pk", flat=True),
+        categories=campaign.categories.values_list("pk", flat=True),
+    )
+    now = {
+        row.tag
+        for row in sampling.sample_draw(
+            ((row.stratum, row.tag, row) for row in population),
+            campaign.sample_size or 0,
+            campaign.seed or 0,
+        )
+    }
+    then = set(campaign.items.values_list("asset__tag", flat=True))
+    return RedrawCheck(
+        matches=now == then,
+        population_now=len(population),
+        population_then=campaign.population_size,
+        missing=sorted(then - now),
+        extra=sorted(now - then),
+    )
+
+
+def _campaign_open_check(campaign: VerificationCampaign) -> None:
+    if not campaign.is_open:
+        raise ValidationError(
+            _("Campaign %(number)s is closed: it takes no more verifications or changes.")
+            % {"number": campaign.number}
+        )
+
+
+@transaction.atomic
+def campaign_close(
+    *, campaign: VerificationCampaign, by: AbstractBaseUser | None
+) -> VerificationCampaign:
+    """Close a campaign: its figures are final and it takes no more verifications."""
+    campaign = VerificationCampaign.objects.select_for_update().get(pk=campaign.pk)
+    _campaign_open_check(campaign)
+    campaign.status = CampaignStatus.CLOSED
+    campaign.closed_at = timezone.now()
+    campaign.closed_by = by
+    campaign._history_user = by
+    campaign._change_reason = _("Campaign closed")
+    campaign.save()
+    return campaign
+
+
+def user_display(user: AbstractBaseUser | None) -> str:
+    """Return a user's full name, or their login when they have none."""
+    if user is None:
+        return _("system")
+    return user.get_full_name() or user.get_username()
+
+
+@transaction.atomic
+def checklist_assign(
+    *,
+    checklist: CampaignChecklist,
+    assignee: AbstractBaseUser | None,
+    by: AbstractBaseUser | None,
+) -> CampaignChecklist:
+    """Assign a checklist to whoever goes to the office; None leaves it unassigned.
+
+    The assignee must be an active user who may record verifications and whose scope covers
+    the office: auditors anywhere, technicians in their regions.
+    """
+    checklist = (
+        CampaignChecklist.objects.select_for_update(of=("self",))
+        .select_related("campaign", "office")
+        .get(pk=checklist.pk)
+    )
+    _campaign_open_check(checklist.campaign)
+    if assignee is not None:
+        who = user_display(assignee)
+        if not assignee.is_active:
+            raise ValidationError({"assignee": _("%(who)s's account is disabled.") % {"who": who}})
+        if not assignee.has_perm("deployments.add_verification"):
+            raise ValidationError(
+                {"assignee": _("%(who)s may not record verifications.") % {"who": who}}
+            )
+        if not scope_offices(assignee, Office.objects.filter(pk=checklist.office_id)).exists():
+            raise ValidationError(
+                {
+                    "assignee": _("Office %(office)s is outside %(who)s's regions.")
+                    % {"office": checklist.office.code, "who": who}
+                }
+            )
+    if checklist.assignee_id == (assignee.pk if assignee is not None else None):
+        return checklist
+    checklist.assignee = assignee
+    checklist._history_user = by
+    checklist._change_reason = (
+        _("Assigned to %(who)s") % {"who": user_display(assignee)}
+        if assignee is not None
+        else _("Unassigned")
+    )
+    checklist.save()
+    return checklist
+
+
+@transaction.atomic
+def verification_record(
+    *,
+    by: AbstractBaseUser | None,
+    asset: Asset,
+    outcome: str,
+    campaign: VerificationCampaign | None = None,
+    found_office: Office | None = None,
+    serial_read: str = "",
+    condition: str = "",
+    zone: str = "",
+    photo=None,
+    note: str = "",
+    propose_move: bool = True,
+) -> Verification:
+    """Record one check of one asset on site: a new record, never a change to an earlier one.
+
+    Snapshots the register's office and serial; the serial read on the device is normalised
+    and compared with it. A device found at another office, with ``propose_move``, becomes a
+    proposed move for a logistics officer (unless one is already waiting for the asset). The
+    register itself is not changed.
+    """
+    asset = Asset.objects.select_related("office").get(pk=asset.pk)
+    if campaign is not None:
+        campaign = VerificationCampaign.objects.select_for_update().get(pk=campaign.pk)
+        _campaign_open_check(campaign)
+        if not CampaignAsset.objects.filter(campaign=campaign, asset=asset).exists():
+            raise ValidationError(
+                _("%(tag)s was not drawn for campaign %(number)s.")
+                % {"tag": asset.tag, "number": campaign.number}
+            )
+    if by is not None and not scope_assets(by, Asset.objects.filter(pk=asset.pk)).exists():
+        raise ValidationError(
+            _("%(tag)s is outside your regions: you cannot verify it.") % {"tag": asset.tag}
+        )
+    if outcome not in VerificationOutcome.values:
+        raise ValidationError(
+            {"outcome": _("Say whether the device was found, not found or found elsewhere.")}
+        )
+    serial_read = inventory_services.serial_normalise(serial_read)
+    note = note.strip()
+    errors: dict[str, str] = {}
+    if outcome == VerificationOutcome.NOT_FOUND:
+        if serial_read or condition or zone or found_office is not None:
+            raise ValidationError(
+                _(
+                    "A device that was not found has no serial read, condition, zone or "
+                    "office: clear them, or choose “Found”."
+                )
+            )
+    else:
+        if condition not in AssetCondition.values:
+            errors["condition"] = _("Say whether the device works, is damaged or does not work.")
+        if zone and zone not in Zone.values:
+            errors["zone"] = _("Unknown zone “%(zone)s”.") % {"zone": zone}
+    if outcome == VerificationOutcome.FOUND_ELSEWHERE:
+        if found_office is None:
+            errors["found_office"] = _("Say at which office the device was found.")
+        elif found_office.pk == asset.office_id:
+            errors["found_office"] = _(
+                "%(office)s is where the register has it: choose “Found”."
+            ) % {"office": found_office.code}
+    elif outcome == VerificationOutcome.FOUND:
+        found_office = None
+    if errors:
+        raise ValidationError(errors)
+    extension = ""
+    if photo:
+        max_mb = getattr(settings, "VERIFICATION_PHOTO_MAX_MB", VERIFICATION_PHOTO_MAX_MB_DEFAULT)
+        extension = inventory_services.photo_check(
+            upload=photo, max_bytes=max_mb * 1024 * 1024, field="photo"
+        )
+    now = timezone.now()
+    verification = Verification(
+        asset=asset,
+        campaign=campaign,
+        outcome=outcome,
+        register_office=asset.office,
+        found_office=found_office,
+        register_serial=asset.serial,
+        serial_read=serial_read,
+        serial_matches=(serial_read == asset.serial) if serial_read else None,
+        condition=condition if outcome != VerificationOutcome.NOT_FOUND else "",
+        zone=zone if outcome != VerificationOutcome.NOT_FOUND else "",
+        note=note,
+        verified_at=now,
+        verified_by=by,
+    )
+    if photo:
+        verification.photo.save(f"{asset.tag}-{now:%Y%m%d%H%M%S}.{extension}", photo, save=False)
+    verification.save()
+    if (
+        outcome == VerificationOutcome.FOUND_ELSEWHERE
+        and propose_move
+        and not MoveProposal.objects.filter(
+            asset=asset, status=MoveProposalStatus.PROPOSED
+        ).exists()
+    ):
+        proposal = MoveProposal(
+            verification=verification,
+            asset=asset,
+            from_office=asset.office,
+            to_office=found_office,
+            to_zone=zone,
+            proposed_at=now,
+            proposed_by=by,
+        )
+        proposal._history_user = by
+        proposal._change_reason = _("Proposed by verification")
+        proposal.save()
+    return verification
+
+
+def _proposal_locked(proposal: MoveProposal) -> MoveProposal:
+    proposal = (
+        MoveProposal.objects.select_for_update(of=("self",))
+        .select_related("to_office", "from_office", "verification__campaign")
+        .get(pk=proposal.pk)
+    )
+    if proposal.status != MoveProposalStatus.PROPOSED:
+        raise ValidationError(
+            _("This proposed move was already decided: “%(status)s”.")
+            % {"status": proposal.get_status_display()}
+        )
+    return proposal
+
+
+def _decide_check(by: AbstractBaseUser | None) -> None:
+    if by is not None and not by.has_perm("deployments.decide_moveproposal"):
+        raise ValidationError(_("Only a logistics officer can confirm or reject a proposed move."))
+
+
+@transaction.atomic
+def move_proposal_confirm(
+    *, proposal: MoveProposal, by: AbstractBaseUser | None, note: str = ""
+) -> MoveProposal:
+    """Confirm a proposed move: the asset moves in the register to where it was found.
+
+    Refused when the register has changed since the proposal (the asset is at another office
+    now, or on an open transfer). The asset's history names the verification and who confirmed.
+    """
+    _decide_check(by)
+    proposal = _proposal_locked(proposal)
+    asset = (
+        Asset.objects.select_for_update(of=("self",))
+        .select_related("office")
+        .get(pk=proposal.asset_id)
+    )
+    if asset.office_id != proposal.from_office_id:
+        raise ValidationError(
+            _(
+                "The register has changed since the move was proposed: %(tag)s is now at "
+                "%(now)s, not %(then)s. Reject this proposal, or verify the asset again."
+            )
+            % {
+                "tag": asset.tag,
+                "now": asset.office.code if asset.office_id else _("no office"),
+                "then": proposal.from_office.code if proposal.from_office_id else _("no office"),
+            }
+        )
+    if asset.status in (AssetStatus.IN_TRANSIT, AssetStatus.RETIRED):
+        raise ValidationError(
+            _("%(tag)s is “%(status)s” now and cannot be moved.")
+            % {"tag": asset.tag, "status": asset.get_status_display()}
+        )
+    open_number = (
+        TransferItem.objects.filter(asset=asset, is_open=True)
+        .values_list("transfer__number", flat=True)
+        .first()
+    )
+    if open_number:
+        raise ValidationError(
+            _("%(tag)s is on open transfer %(number)s: finish or cancel it first.")
+            % {"tag": asset.tag, "number": open_number}
+        )
+    campaign = proposal.verification.campaign
+    verification = proposal.verification
+    reason = (
+        _("Found at %(office)s by %(who)s on %(date)s (campaign %(number)s); move confirmed")
+        % {
+            "office": proposal.to_office.code,
+            "who": user_display(verification.verified_by),
+            "date": timezone.localtime(verification.verified_at).strftime("%d.%m.%Y"),
+            "number": campaign.number,
+        }
+        if campaign is not None
+        else _("Found at %(office)s by %(who)s on %(date)s; move confirmed")
+        % {
+            "office": proposal.to_office.code,
+            "who": user_display(verification.verified_by),
+            "date": timezone.localtime(verification.verified_at).strftime("%d.%m.%Y"),
+        }
+    )
+    inventory_services.asset_update(
+        asset=asset,
+        by=by,
+        reason=reason,
+        office=proposal.to_office,
+        zone=proposal.to_zone or asset.zone,
+    )
+    return _proposal_decide(proposal, by=by, status=MoveProposalStatus.CONFIRMED, note=note.strip())
+
+
+@transaction.atomic
+def move_proposal_reject(
+    *, proposal: MoveProposal, by: AbstractBaseUser | None, note: str
+) -> MoveProposal:
+    """Reject a proposed move, saying why; the register is left as it is."""
+    _decide_check(by)
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Say why the move is rejected.")})
+    proposal = _proposal_locked(proposal)
+    return _proposal_decide(proposal, by=by, status=MoveProposalStatus.REJECTED, note=note)
+
+
+def _proposal_decide(
+    proposal: MoveProposal, *, by: AbstractBaseUser | None, status: str, note: str
+) -> MoveProposal:
+    proposal.status = status
+    proposal.decided_at = timezone.now()
+    proposal.decided_by = by
+    proposal.decision_note = note[:255]
+    proposal._history_user = by
+    proposal._change_reason = str(MoveProposalStatus(status).label)
+    proposal.save()
+    return proposal

@@ -8,8 +8,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from deployments.choices import ActStatus
-from deployments.models import HandoverAct, Transfer
+from deployments.choices import ActStatus, MoveProposalStatus
+from deployments.models import HandoverAct, MoveProposal, Transfer, VerificationCampaign
 from deployments.resources import PLAN_LINE_COLUMNS
 from deployments.selectors import PlanSetSummary
 from inventory.models import Asset
@@ -279,3 +279,155 @@ class PlanLineExportTable(tables.Table):
 
     def value_category(self, value):
         return value.name  # the name in the user's language, as the import template offers it
+
+
+# Verification campaigns ---------------------------------------------------------------------
+
+
+class CampaignTable(tables.Table):
+    """Campaigns with how far each is; data from ``selectors.campaign_list_queryset``."""
+
+    number = tables.Column(verbose_name=_("Number"), attrs={"td": {"class": "nowrap"}})
+    name = tables.Column(verbose_name=_("Name"))
+    created_at = tables.DateColumn(verbose_name=_("Drawn"), format="d.m.Y", attrs=_WIDE_ONLY)
+    method = tables.Column(verbose_name=_("What is checked"), attrs=_WIDE_ONLY)
+    status = tables.Column(verbose_name=_("Status"))
+    population_size = tables.Column(verbose_name=_("In scope"), attrs=_WIDE_ONLY_NUM)
+    drawn_count = tables.Column(verbose_name=_("Drawn"), attrs=_NUM)
+    verified_count = tables.Column(verbose_name=_("Verified"), attrs=_NUM)
+    seed = tables.Column(verbose_name=_("Seed"), attrs=_WIDE_ONLY, default="")
+
+    class Meta:
+        model = VerificationCampaign
+        fields = ()
+        sequence = (
+            "number",
+            "name",
+            "created_at",
+            "method",
+            "status",
+            "population_size",
+            "drawn_count",
+            "verified_count",
+            "seed",
+        )
+        order_by = ("-created_at",)
+        attrs = {"class": "table", "id": "campaigns"}
+        empty_text = _("No verification campaign matches.")
+
+    def render_number(self, value, record):
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+
+    def value_number(self, value):
+        return value
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="badge campaign-{}">{}</span>',
+            record.status,
+            record.get_status_display(),
+        )
+
+    def value_status(self, record):
+        return record.get_status_display()
+
+    def value_method(self, record):
+        return record.get_method_display()
+
+
+class MoveProposalTable(tables.Table):
+    """Proposed moves; the page adds confirm and reject buttons for logistics officers."""
+
+    proposed_at = tables.DateTimeColumn(verbose_name=_("Proposed"), format="d.m.Y")
+    asset = tables.Column(verbose_name=_("Asset"), order_by=("asset__tag",))
+    from_office = tables.Column(verbose_name=_("From"), order_by=("from_office__code",))
+    to_office = tables.Column(verbose_name=_("To"), order_by=("to_office__code",))
+    to_zone = tables.Column(verbose_name=_("Zone"), attrs=_WIDE_ONLY)
+    campaign = tables.Column(
+        verbose_name=_("Campaign"),
+        accessor="verification__campaign",
+        order_by=("verification__campaign__number",),
+        attrs=_WIDE_ONLY,
+        default="",
+    )
+    proposed_by = tables.Column(verbose_name=_("Found by"), attrs=_WIDE_ONLY)
+    status = tables.Column(verbose_name=_("Status"))
+    decision_note = tables.Column(verbose_name=_("Reason"), attrs=_WIDE_ONLY, default="")
+    decide = tables.Column(
+        verbose_name="",
+        accessor="pk",
+        orderable=False,
+        exclude_from_export=True,
+    )
+
+    class Meta:
+        model = MoveProposal
+        fields = ()
+        sequence = (
+            "proposed_at",
+            "asset",
+            "from_office",
+            "to_office",
+            "to_zone",
+            "campaign",
+            "proposed_by",
+            "status",
+            "decision_note",
+            "decide",
+        )
+        order_by = ("-proposed_at",)
+        attrs = {"class": "table", "id": "move-proposals"}
+        empty_text = _("No proposed move matches.")
+
+    def __init__(self, *args, can_decide: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_decide = can_decide
+        if not can_decide:
+            self.columns.hide("decide")
+
+    def render_decide(self, record):
+        if record.status != MoveProposalStatus.PROPOSED:
+            return ""
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("moveproposal_decide", args=[record.pk]),
+            gettext("Confirm or reject"),
+        )
+
+    def render_asset(self, value):
+        return format_html('<a href="{}">{}</a>', value.get_absolute_url(), value.tag)
+
+    def value_asset(self, value):
+        return value.tag
+
+    def render_from_office(self, value):
+        return value.code
+
+    def value_from_office(self, value):
+        return value.code
+
+    def render_to_office(self, value):
+        return value.code
+
+    def value_to_office(self, value):
+        return value.code
+
+    def render_campaign(self, value):
+        return format_html('<a href="{}">{}</a>', value.get_absolute_url(), value.number)
+
+    def value_campaign(self, value):
+        return value.number if value else ""
+
+    def render_proposed_by(self, value):
+        return value.get_full_name() or value.get_username()
+
+    def value_proposed_by(self, value):
+        return value.get_full_name() or value.get_username() if value else ""
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="badge move-{}">{}</span>', record.status, record.get_status_display()
+        )
+
+    def value_status(self, record):
+        return record.get_status_display()

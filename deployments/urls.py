@@ -1,4 +1,4 @@
-"""URLs of the deployment pages: transfers, handover acts and the distribution plan."""
+"""URLs of the deployment pages: transfers, handover acts, the plan and audits."""
 
 from django.urls import path
 
@@ -28,4 +28,35 @@ urlpatterns = [
     path("acts/<int:pk>/scan/", views.HandoverActScanView.as_view(), name="handoveract_scan"),
     path("plan/", views.PlanListView.as_view(), name="plan_list"),
     path("plan/<str:code>/", views.PlanDetailView.as_view(), name="plan_detail"),
+    path("audits/", views.CampaignListView.as_view(), name="campaign_list"),
+    path("audits/add/", views.CampaignCreateView.as_view(), name="campaign_create"),
+    path("audits/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign_detail"),
+    path("audits/<int:pk>/close/", views.CampaignCloseView.as_view(), name="campaign_close"),
+    path(
+        "audits/checklists/<int:pk>/",
+        views.ChecklistDetailView.as_view(),
+        name="checklist_detail",
+    ),
+    path(
+        "audits/checklists/<int:pk>/assign/",
+        views.ChecklistAssignView.as_view(),
+        name="checklist_assign",
+    ),
+    path(
+        "audits/checklists/<int:pk>/verify/<int:asset_pk>/",
+        views.ChecklistVerifyView.as_view(),
+        name="checklist_verify",
+    ),
+    path("audits/assets/<int:pk>/verify/", views.AssetVerifyView.as_view(), name="asset_verify"),
+    path(
+        "audits/verifications/<int:pk>/photo/",
+        views.VerificationPhotoView.as_view(),
+        name="verification_photo",
+    ),
+    path("audits/moves/", views.MoveProposalListView.as_view(), name="moveproposal_list"),
+    path(
+        "audits/moves/<int:pk>/",
+        views.MoveProposalDecideView.as_view(),
+        name="moveproposal_decide",
+    ),
 ]

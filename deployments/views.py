@@ -1,5 +1,5 @@
-"""Deployment pages: the plan, transfers and handover acts. Thin: parse, call one service or
-selector, respond."""
+"""Deployment pages: the plan, transfers, handover acts and verification campaigns. Thin:
+parse, call one service or selector, respond."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
@@ -30,25 +31,38 @@ from django_tables2 import RequestConfig
 
 from config.pdf import PdfUnavailable, html_to_pdf
 from deployments import selectors, services
-from deployments.choices import ActLanguage, ActStatus, TransferStatus
+from deployments.choices import ActLanguage, ActStatus, CampaignMethod, TransferStatus
 from deployments.documents import ActDocument, act_absolute_url, act_document
 from deployments.filtersets import (
+    CampaignFilterSet,
     HandoverActFilterSet,
+    MoveProposalFilterSet,
     PlanOfficeFilterSet,
     PlanSetFilterSet,
     TransferFilterSet,
     TransferPickFilterSet,
 )
 from deployments.forms import (
+    CampaignForm,
+    ChecklistAssignForm,
     HandoverActForm,
     HandoverActSignForm,
+    MoveDecisionForm,
     PlanGridForm,
     TransferAddForm,
     TransferForm,
     TransferReceiveForm,
+    VerificationForm,
     asset_choice_label,
 )
-from deployments.models import HandoverAct, Transfer
+from deployments.models import (
+    CampaignChecklist,
+    HandoverAct,
+    MoveProposal,
+    Transfer,
+    Verification,
+    VerificationCampaign,
+)
 from deployments.selectors import (
     PlanGrid,
     category_totals,
@@ -60,13 +74,16 @@ from deployments.selectors import (
 )
 from deployments.tables import (
     ACT_STATUS_BADGES,
+    CampaignTable,
     HandoverActTable,
+    MoveProposalTable,
     PlanLineExportTable,
     PlanSetTable,
     TransferPickTable,
     TransferTable,
 )
-from inventory.access import scope_offices
+from inventory import selectors as inventory_selectors
+from inventory.access import scope_assets, scope_offices
 from inventory.exports import (
     CSV,
     EXPORT_LABELS,
@@ -78,7 +95,7 @@ from inventory.exports import (
     filters_describe,
 )
 from inventory.forms import add_service_errors
-from inventory.models import HandoverSet, Office
+from inventory.models import Asset, HandoverSet, Office
 from inventory.views import ListPageMixin
 
 
@@ -838,3 +855,484 @@ class PlanDetailView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             heading=heading,
             name=f"plan-{self.handover_set.code}",
         )
+
+
+# Verification campaigns ---------------------------------------------------------------------
+
+CAMPAIGN_VIEW = "deployments.view_verificationcampaign"
+CAMPAIGN_RUN = "deployments.change_verificationcampaign"
+VERIFY = "deployments.add_verification"
+MOVE_DECIDE = "deployments.decide_moveproposal"
+
+
+class CampaignListView(PermissionRequiredMixin, ListPageMixin):
+    permission_required = CAMPAIGN_VIEW
+    table_class = CampaignTable
+    filterset_class = CampaignFilterSet
+    template_name = "deployments/campaign_list.html"
+    export_name = "verification-campaigns"
+
+    def get_queryset(self):
+        return selectors.campaign_list_queryset(user=self.request.user)
+
+
+class CampaignCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    permission_required = "deployments.add_verificationcampaign"
+    form_class = CampaignForm
+    template_name = "deployments/campaign_form.html"
+
+    def get_initial(self):
+        # “Redraw with this seed” on a campaign's page links here with ?seed=.
+        seed = self.request.GET.get("seed", "")
+        return {"method": CampaignMethod.SAMPLE, "seed": int(seed)} if seed.isdigit() else {}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            campaign = services.campaign_create(
+                by=self.request.user,
+                name=data["name"],
+                method=data["method"],
+                sample_size=data.get("sample_size"),
+                seed=data.get("seed"),
+                handover_sets=data.get("handover_sets") or (),
+                regions=data.get("regions") or (),
+                categories=data.get("categories") or (),
+                notes=data.get("notes") or "",
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        if campaign.method == CampaignMethod.SAMPLE and (
+            campaign.sample_size >= campaign.population_size
+        ):
+            messages.warning(
+                self.request,
+                _(
+                    "Campaign %(number)s drawn. The sample asked (%(asked)s) is at least the "
+                    "assets in scope (%(population)s): every asset in scope is to be checked."
+                )
+                % {
+                    "number": campaign.number,
+                    "asked": campaign.sample_size,
+                    "population": campaign.population_size,
+                },
+            )
+        else:
+            messages.success(
+                self.request,
+                _("Campaign %(number)s drawn. Now assign its checklists.")
+                % {"number": campaign.number},
+            )
+        return HttpResponseRedirect(campaign.get_absolute_url())
+
+
+class ScopedCampaignMixin:
+    """Load the campaign named in the URL, within the user's scope, or answer 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.campaign = selectors.campaign_get(user=request.user, pk=kwargs["pk"])
+            except VerificationCampaign.DoesNotExist as exc:
+                raise Http404(_("No such campaign in your scope.")) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CampaignDetailView(
+    LoginRequiredMixin, PermissionRequiredMixin, ScopedCampaignMixin, TemplateView
+):
+    """Scope, seed, strata, progress per office (assignment for auditors) and results."""
+
+    permission_required = CAMPAIGN_VIEW
+    template_name = "deployments/campaign_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        campaign = self.campaign
+        user = self.request.user
+        overview = selectors.campaign_overview(campaign=campaign, user=user)
+        can_assign = campaign.is_open and user.has_perm(CAMPAIGN_RUN)
+        rows = []
+        candidates = (
+            selectors.checklist_assignees(checklists=[row.checklist for row in overview.progress])
+            if can_assign
+            else {}
+        )
+        for row in overview.progress:
+            form = None
+            if can_assign:
+                form = ChecklistAssignForm(
+                    candidates=candidates[row.checklist.pk],
+                    initial={"assignee": row.checklist.assignee_id},
+                    auto_id=f"id_assign_{row.checklist.pk}_%s",
+                )
+            rows.append((row, form))
+        context.update(
+            campaign=campaign,
+            handover_sets=list(campaign.handover_sets.all()),
+            regions=list(campaign.regions.all()),
+            categories=list(campaign.categories.all()),
+            overview=overview,
+            progress_rows=rows,
+            results=overview.results,
+            proposals=selectors.campaign_proposals(campaign=campaign),
+            can_assign=can_assign,
+            can_close=campaign.is_open and user.has_perm(CAMPAIGN_RUN),
+            everyone=(
+                campaign.method == CampaignMethod.SAMPLE
+                and campaign.sample_size >= campaign.population_size
+            ),
+            redraw=(
+                services.campaign_redraw_check(campaign=campaign)
+                if self.request.GET.get("redraw")
+                else None
+            ),
+        )
+        return context
+
+
+class CampaignCloseView(LoginRequiredMixin, PermissionRequiredMixin, ScopedCampaignMixin, View):
+    permission_required = CAMPAIGN_RUN
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        try:
+            services.campaign_close(campaign=self.campaign, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Campaign %(number)s closed: its figures are final.")
+                % {"number": self.campaign.number},
+            )
+        return HttpResponseRedirect(self.campaign.get_absolute_url())
+
+
+class ScopedChecklistMixin:
+    """Load the checklist named in the URL, at an office in the user's scope, or answer 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.checklist = selectors.checklist_get(user=request.user, pk=kwargs["pk"])
+            except CampaignChecklist.DoesNotExist as exc:
+                raise Http404(_("No such checklist in your scope.")) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ChecklistDetailView(
+    LoginRequiredMixin, PermissionRequiredMixin, ScopedChecklistMixin, TemplateView
+):
+    """An office's assets to check, phone first, the next one to check highlighted."""
+
+    permission_required = CAMPAIGN_VIEW
+    template_name = "deployments/checklist_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        checklist = self.checklist
+        items = selectors.checklist_items(checklist=checklist)
+        done = self.request.GET.get("done", "")
+        done_id = int(done) if done.isdigit() else None
+        context.update(
+            checklist=checklist,
+            campaign=checklist.campaign,
+            items=items,
+            next_item=_next_to_check(items, after=done_id),
+            checked=sum(1 for item in items if item.latest is not None),
+            can_verify=checklist.campaign.is_open and self.request.user.has_perm(VERIFY),
+        )
+        return context
+
+
+def _next_to_check(items: list, *, after: int | None):
+    """Return the first unchecked item after the asset just checked (or from the top)."""
+    start = 0
+    if after is not None:
+        for index, item in enumerate(items):
+            if item.asset.pk == after:
+                start = index + 1
+                break
+    for item in items[start:] + items[:start]:
+        if item.latest is None:
+            return item
+    return None
+
+
+class ChecklistAssignView(LoginRequiredMixin, PermissionRequiredMixin, ScopedChecklistMixin, View):
+    permission_required = CAMPAIGN_RUN
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        checklist = self.checklist
+        candidates = selectors.checklist_assignees(checklists=[checklist])[checklist.pk]
+        form = ChecklistAssignForm(request.POST, candidates=candidates)
+        url = f"{checklist.campaign.get_absolute_url()}#checklist-{checklist.pk}"
+        if not form.is_valid():
+            for error in form.errors.get("assignee", []):
+                messages.error(
+                    request,
+                    _("%(office)s: %(error)s") % {"office": checklist.office.code, "error": error},
+                )
+            return HttpResponseRedirect(url)
+        assignee = form.cleaned_data["assignee"]
+        try:
+            services.checklist_assign(checklist=checklist, assignee=assignee, by=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return HttpResponseRedirect(url)
+        if assignee is None:
+            messages.success(
+                request,
+                _("The checklist of %(office)s is unassigned.") % {"office": checklist.office.code},
+            )
+        else:
+            messages.success(
+                request,
+                _("The checklist of %(office)s is assigned to %(who)s.")
+                % {"office": checklist.office.code, "who": services.user_display(assignee)},
+            )
+        return HttpResponseRedirect(url)
+
+
+def verification_words(verification) -> str:
+    """Return what a verification found, in a short sentence for the message after saving."""
+    words = {
+        "found": _("%(tag)s: found."),
+        "not_found": _("%(tag)s: not found."),
+        "found_elsewhere": _("%(tag)s: found at %(office)s."),
+    }[verification.outcome] % {
+        "tag": verification.asset.tag,
+        "office": verification.found_office.code if verification.found_office_id else "",
+    }
+    if verification.serial_matches is False:
+        words += " " + _("The serial read (%(read)s) differs from the register's (%(serial)s).") % {
+            "read": verification.serial_read,
+            "serial": verification.register_serial,
+        }
+    elif verification.serial_matches:
+        words += " " + _("The serial matches.")
+    return words
+
+
+class VerificationFormMixin:
+    """The phone page of one check; subclasses say which asset, campaign and where to go next.
+
+    (Each view names its ``permission_required``: PermissionRequiredMixin's own None would
+    hide one set here.)
+    """
+
+    form_class = VerificationForm
+    template_name = "deployments/verification_form.html"
+    campaign: VerificationCampaign | None = None
+    asset: Asset
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "asset": self.asset}
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "asset": self.asset,
+            "campaign": self.campaign,
+            "back_url": self.back_url(),
+            "photo_max_mb": getattr(
+                settings,
+                "VERIFICATION_PHOTO_MAX_MB",
+                services.VERIFICATION_PHOTO_MAX_MB_DEFAULT,
+            ),
+        }
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            verification = services.verification_record(
+                by=self.request.user,
+                asset=self.asset,
+                campaign=self.campaign,
+                outcome=data["outcome"],
+                found_office=data.get("found_office"),
+                serial_read=data.get("serial_read") or "",
+                condition=data.get("condition") or "",
+                zone=data.get("zone") or "",
+                photo=data.get("photo") or None,
+                note=data.get("note") or "",
+                propose_move=bool(data.get("propose_move")),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        text = verification_words(verification)
+        if MoveProposal.objects.filter(verification=verification).exists():
+            text += " " + _("A move in the register was proposed to the logistics officers.")
+        if verification.outcome == "found" and verification.serial_matches is not False:
+            messages.success(self.request, text)
+        else:
+            messages.warning(self.request, text)
+        return HttpResponseRedirect(self.success_url_for(verification))
+
+
+class ChecklistVerifyView(
+    LoginRequiredMixin,
+    PermissionRequiredMixin,
+    ScopedChecklistMixin,
+    VerificationFormMixin,
+    FormView,
+):
+    """Verify one asset of a checklist."""
+
+    permission_required = VERIFY
+
+    def get(self, request, *args, **kwargs):
+        redirect_to = self._load()
+        return redirect_to or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        redirect_to = self._load()
+        return redirect_to or super().post(request, *args, **kwargs)
+
+    def _load(self):
+        try:
+            self.asset = selectors.checklist_asset(
+                checklist=self.checklist, asset_pk=self.kwargs["asset_pk"]
+            )
+        except Asset.DoesNotExist as exc:
+            raise Http404(_("This asset is not on the checklist.")) from exc
+        self.campaign = self.checklist.campaign
+        if not self.campaign.is_open:
+            messages.error(
+                self.request,
+                _("Campaign %(number)s is closed: it takes no more verifications.")
+                % {"number": self.campaign.number},
+            )
+            return HttpResponseRedirect(self.back_url())
+        return None
+
+    def back_url(self) -> str:
+        return self.checklist.get_absolute_url()
+
+    def success_url_for(self, verification) -> str:
+        return f"{self.back_url()}?done={self.asset.pk}#asset-{self.asset.pk}"
+
+
+class AssetVerifyView(LoginRequiredMixin, PermissionRequiredMixin, VerificationFormMixin, FormView):
+    """Verify an asset from its page: within the open campaign that drew it, if any."""
+
+    permission_required = VERIFY
+
+    def get(self, request, *args, **kwargs):
+        self._load()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self._load()
+        return super().post(request, *args, **kwargs)
+
+    def _load(self) -> None:
+        try:
+            self.asset = inventory_selectors.asset_get(user=self.request.user, pk=self.kwargs["pk"])
+        except Asset.DoesNotExist as exc:
+            raise Http404(_("No such asset in your scope.")) from exc
+        self.campaign = selectors.campaign_open_for_asset(asset=self.asset)
+
+    def back_url(self) -> str:
+        return self.asset.get_absolute_url()
+
+    def success_url_for(self, verification) -> str:
+        return self.back_url()
+
+
+class VerificationPhotoView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """Send a verification's photo to someone who may see the asset; never a public file."""
+
+    permission_required = "deployments.view_verification"
+
+    def get(self, request, pk):
+        verification = get_object_or_404(
+            Verification.objects.filter(
+                asset__in=scope_assets(request.user, Asset.objects.all()).values("pk")
+            ),
+            pk=pk,
+        )
+        if not verification.photo:
+            raise Http404(_("This verification has no photo."))
+        try:
+            handle = verification.photo.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404(_("The photo is missing from the server.")) from exc
+        response = FileResponse(handle, filename=posixpath.basename(verification.photo.name))
+        add_never_cache_headers(response)
+        return response
+
+
+class MoveProposalListView(PermissionRequiredMixin, ListPageMixin):
+    permission_required = "deployments.view_moveproposal"
+    table_class = MoveProposalTable
+    filterset_class = MoveProposalFilterSet
+    template_name = "deployments/moveproposal_list.html"
+    export_name = "proposed-moves"
+
+    def get_queryset(self):
+        return selectors.moveproposal_queryset(user=self.request.user)
+
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "can_decide": self.request.user.has_perm(MOVE_DECIDE)}
+
+
+class MoveProposalDecideView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Confirm a proposed move (the register changes) or reject it with a reason."""
+
+    permission_required = MOVE_DECIDE
+    template_name = "deployments/moveproposal_decide.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        # Permission first (403), then scope (404).
+        if request.user.is_authenticated and self.has_permission():
+            try:
+                self.proposal = selectors.moveproposal_get(user=request.user, pk=kwargs["pk"])
+            except MoveProposal.DoesNotExist as exc:
+                raise Http404(_("No such proposed move in your scope.")) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("confirm_form", MoveDecisionForm(initial={"action": "confirm"}))
+        context.setdefault(
+            "reject_form", MoveDecisionForm(initial={"action": "reject"}, auto_id="id_reject_%s")
+        )
+        context["proposal"] = self.proposal
+        context["verification"] = self.proposal.verification
+        return context
+
+    def post(self, request, pk):
+        form = MoveDecisionForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("Say whether to confirm or reject the move."))
+        action = form.cleaned_data["action"]
+        note = form.cleaned_data.get("note") or ""
+        try:
+            if action == "confirm":
+                services.move_proposal_confirm(proposal=self.proposal, by=request.user, note=note)
+            else:
+                services.move_proposal_reject(proposal=self.proposal, by=request.user, note=note)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            key = "confirm_form" if action == "confirm" else "reject_form"
+            if action == "reject":
+                form.auto_id = "id_reject_%s"
+            return self.render_to_response(self.get_context_data(**{key: form}), status=400)
+        asset = self.proposal.asset
+        if action == "confirm":
+            messages.success(
+                request,
+                _("%(tag)s moved in the register to %(office)s.")
+                % {"tag": asset.tag, "office": self.proposal.to_office.code},
+            )
+        else:
+            messages.success(
+                request, _("The proposed move of %(tag)s was rejected.") % {"tag": asset.tag}
+            )
+        return HttpResponseRedirect(reverse("moveproposal_list"))

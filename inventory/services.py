@@ -645,6 +645,52 @@ def assets_update_bulk(
 
 
 # Uploaded spreadsheets are kept between the preview and the confirmation, per user.
+# Photos taken on site (repairs, verifications): the image formats accepted, and the
+# file extension each is stored with.
+PHOTO_EXTENSIONS: dict[str, str] = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def photo_check(*, upload, max_bytes: int, field: str = "photo") -> str:
+    """Refuse a photo that is empty, too large, or not an image Pillow can open.
+
+    The content decides, not the name or the browser's content type. Return its extension.
+    Errors are given on ``field``.
+    """
+    if upload.size == 0:
+        raise ValidationError({field: _("The photo is empty.")})
+    if upload.size > max_bytes:
+        raise ValidationError(
+            {
+                field: _("The photo is %(size)s MB; the limit is %(limit)s MB.")
+                % {"size": f"{upload.size / 1048576:.1f}", "limit": f"{max_bytes / 1048576:.0f}"}
+            }
+        )
+    from PIL import Image
+
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            kind = image.format
+            image.verify()
+    except Exception as exc:
+        raise ValidationError(
+            {
+                field: _("“%(name)s” is not a photo that can be opened (JPEG, PNG or WebP).")
+                % {"name": upload.name}
+            }
+        ) from exc
+    finally:
+        upload.seek(0)
+    if kind not in PHOTO_EXTENSIONS:
+        raise ValidationError(
+            {
+                field: _("“%(name)s” is a %(kind)s image; send a JPEG, PNG or WebP photo.")
+                % {"name": upload.name, "kind": kind}
+            }
+        )
+    return PHOTO_EXTENSIONS[kind]
+
+
 IMPORT_UPLOAD_DIR = "imports"
 IMPORT_UPLOAD_MAX_AGE = dt.timedelta(hours=24)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")

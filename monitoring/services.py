@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from inventory import services as inventory_services
 from inventory.choices import AssetStatus, Role
 from inventory.models import Asset, UserScope
 from inventory.services import network_address_normalise
@@ -739,47 +740,16 @@ def repair_step_check(*, from_status: str, to_status: str) -> None:
         )
 
 
-REPAIR_PHOTO_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+REPAIR_PHOTO_EXTENSIONS = inventory_services.PHOTO_EXTENSIONS
 
 
 def repair_photo_check(*, upload, max_bytes: int) -> str:
     """Refuse a photo that is empty, too large, or not an image Pillow can open.
 
     The content decides, not the name or the browser's content type. Return its extension.
+    (The check itself is the register's, shared with verifications.)
     """
-    if upload.size == 0:
-        raise ValidationError({"photo": _("The photo is empty.")})
-    if upload.size > max_bytes:
-        raise ValidationError(
-            {
-                "photo": _("The photo is %(size)s MB; the limit is %(limit)s MB.")
-                % {"size": f"{upload.size / 1048576:.1f}", "limit": f"{max_bytes / 1048576:.0f}"}
-            }
-        )
-    from PIL import Image
-
-    upload.seek(0)
-    try:
-        with Image.open(upload) as image:
-            kind = image.format
-            image.verify()
-    except Exception as exc:
-        raise ValidationError(
-            {
-                "photo": _("“%(name)s” is not a photo that can be opened (JPEG, PNG or WebP).")
-                % {"name": upload.name}
-            }
-        ) from exc
-    finally:
-        upload.seek(0)
-    if kind not in REPAIR_PHOTO_EXTENSIONS:
-        raise ValidationError(
-            {
-                "photo": _("“%(name)s” is a %(kind)s image; send a JPEG, PNG or WebP photo.")
-                % {"name": upload.name, "kind": kind}
-            }
-        )
-    return REPAIR_PHOTO_EXTENSIONS[kind]
+    return inventory_services.photo_check(upload=upload, max_bytes=max_bytes, field="photo")
 
 
 def _ticket_save(ticket: RepairTicket, *, by: AbstractBaseUser | None, reason: str) -> None:

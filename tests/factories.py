@@ -169,3 +169,25 @@ def make_asset(
         office=office,
         **kwargs,
     )
+
+
+# Verification campaigns (issue 7) ---------------------------------------------------------
+
+
+def photo_upload(name: str = "photo.jpg", *, fmt: str = "JPEG", size=(8, 8)):
+    """Return an uploaded image file, as a phone camera sends one."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (20, 120, 200)).save(buffer, format=fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def make_campaign(*, by, method: str = "full", name: str = "Spot check", **kwargs):
+    """Draw a verification campaign through the service (every asset in scope by default)."""
+    from deployments import services as deployment_services
+
+    return deployment_services.campaign_create(by=by, name=name, method=method, **kwargs)

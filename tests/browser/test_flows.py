@@ -414,3 +414,93 @@ def test_a_technician_repairs_a_device_from_an_alert_on_a_phone(page: Page, live
     page.goto("/repairs/")
     expect(page.locator("#repair-tickets")).to_contain_text(ticket.number)
     fits()
+
+
+@pytest.mark.browser_context_args(viewport={"width": PHONE_WIDTH, "height": 740})
+def test_an_auditor_samples_verifies_three_on_a_phone_and_downloads_the_workbook(
+    page: Page, log_in
+):
+    from openpyxl import load_workbook
+
+    from deployments.models import MoveProposal, Verification, VerificationCampaign
+
+    region = RegionFactory(code="SU", name_en="Sughd")
+    office = OfficeFactory(
+        code="CR-SU-ISF", name_en="Isfara CR office", district=DistrictFactory(region=region)
+    )
+    other = OfficeFactory(
+        code="CR-SU-KAN", name_en="Konibodom CR office", district=DistrictFactory(region=region)
+    )
+    laptops = CategoryFactory(code="laptop", name_en="Laptop")
+    model = AssetModelFactory(name="ProBook 450", category=laptops)
+    handover_set = HandoverSetFactory(code="HS-A", declared_value=Decimal("5000"))
+    HandoverSetLine.objects.create(
+        handover_set=handover_set,
+        category=laptops,
+        declared_quantity=5,
+        declared_value=Decimal("5000"),
+    )
+    for _ in range(5):
+        make_asset(asset_model=model, office=office, handover_set=handover_set, value=1000)
+    auditor = make_user("auditor", username="martin", first_name="Martin", last_name="Keller")
+    log_in(page.context, auditor)
+
+    # 1. Draw a random sample of three from a recorded seed.
+    page.goto("/audits/add/")
+    page.get_by_label("Name").fill("Isfara spot check")
+    page.get_by_label("Random sample").check()
+    page.get_by_label("Sample size").fill("3")
+    page.get_by_label("Sample seed").fill("20261130")
+    page.locator("#draw-campaign").click()
+    campaign = VerificationCampaign.objects.get()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(campaign.number)
+    assert campaign.items.count() == 3
+    drawn = list(campaign.items.order_by("asset__tag").values_list("asset__serial", flat=True))
+
+    # 2. The office's checklist, then three checks: found, not found, found elsewhere.
+    page.get_by_role("link", name="CR-SU-ISF").first.click()
+    said = {"Found": "found", "Not found": "not found", "Found elsewhere": "found at CR-SU-KAN"}
+    for outcome, message in said.items():
+        page.locator("#verify-next").click()
+        page.get_by_label(outcome, exact=True).check()
+        if outcome == "Found":
+            serial = page.locator(".register-serial").first.inner_text().strip()
+            page.get_by_label("Serial number read on the device").fill(serial.lower())
+            page.get_by_label("Working", exact=True).check()
+        elif outcome == "Found elsewhere":
+            page.get_by_label("Found at office").select_option(str(other.pk))
+            page.get_by_label("Working", exact=True).check()
+        page.locator("#save-verification").click()
+        expect(page.locator(".messages")).to_contain_text(message)
+    expect(page.locator("#checklist-done")).to_be_visible()
+    results = dict(Verification.objects.values_list("outcome", "asset__serial"))
+    assert set(results) == {"found", "not_found", "found_elsewhere"}
+    assert set(results.values()) == set(drawn)
+    assert Verification.objects.get(outcome="found").serial_matches is True
+    assert MoveProposal.objects.get().to_office == other
+
+    # 3. The report: 5 declared and registered, 2 of them verified found.
+    page.goto(f"/reports/reconciliation/?campaign={campaign.pk}")
+    total = page.locator("#funnel tfoot tr").first
+    expect(total).to_contain_text("5")
+    expect(page.locator("#totals")).to_contain_text("reconciles")
+    verified_link = page.locator('#funnel tfoot a[data-stage="verified_found"]')
+    expect(verified_link).to_have_text("2")
+    expect(page.locator("#kind-not_found h3 .badge")).to_have_text("1")
+
+    # 4. The workbook holds the same totals.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Excel workbook").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    summary = workbook.worksheets[0]
+    rows = [list(row) for row in summary.iter_rows(values_only=True)]
+    header = next(row for row in rows if row and row[0] == "Handover set")
+    total_row = next(row for row in rows if row and row[0] == "Total")
+    figures = dict(zip(header, total_row, strict=False))
+    assert figures["Declared (quantity)"] == 5
+    assert figures["Registered (quantity)"] == 5
+    assert figures["Verified found (quantity)"] == 2
+    assert figures["Registered (USD)"] == 5000
+    assert campaign.number in str(rows) and "20261130" in str(rows)

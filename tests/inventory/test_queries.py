@@ -36,8 +36,8 @@ EXPECTED = {
     # ... asset, services, history, history services, names of models/offices/sets/services,
     # the deployments panel: its transfers and its handover acts, and the monitoring panel:
     # the monitored device with its profile, and its page-counter history, and the repairs
-    # panel: the asset's repair tickets
-    "asset_detail": 18,
+    # panel: the asset's repair tickets, and the verifications panel: its latest verifications
+    "asset_detail": 19,
     "dashboard": 12,
     "office_list": 9,
     # ... and the deployments panels: plan lines, deliveries and signed acts per category,
