@@ -427,8 +427,14 @@ def funnel_groups(*, user, filters: ReportFilters) -> list[rules.Group]:
 # --- per-asset conditions (for lists; the same rules as rules.Group) -----------------------
 
 
-def _annotated(*, user, filters: ReportFilters, national: bool = False) -> QuerySet[Asset]:
-    """Return the population annotated with every field a stage, a kind or a reason reads."""
+def _annotated(
+    *, user, filters: ReportFilters, national: bool = False, with_plan: bool = True
+) -> QuerySet[Asset]:
+    """Return the population annotated with every field a stage, a kind or a reason reads.
+
+    ``with_plan=False`` leaves out what only "at another office than planned" reads (the plan
+    line and how many the office holds): a count per row, the dearest annotation by far.
+    """
     campaign_id = filters.campaign.pk if filters.campaign else None
     latest = _latest(campaign_id)
     assets = Asset.objects.filter(handover_set__isnull=False)
@@ -459,6 +465,15 @@ def _annotated(*, user, filters: ReportFilters, national: bool = False) -> Query
         .annotate(n=Count("pk"))
         .values("n")
     )
+    plan_fields = {}
+    if with_plan:
+        plan_fields = {
+            "set_has_plan": Exists(
+                DistributionPlanLine.objects.filter(handover_set_id=OuterRef("handover_set_id"))
+            ),
+            "planned": Subquery(plan.values("planned_quantity")[:1], output_field=IntegerField()),
+            "holds": Subquery(holds, output_field=IntegerField()),
+        }
     return (
         assets.annotate(
             **_group_flags(campaign_id),
@@ -474,15 +489,11 @@ def _annotated(*, user, filters: ReportFilters, national: bool = False) -> Query
                     handover_set_id=OuterRef("handover_set_id"), category_id=category
                 ).values("declared_quantity")[:1]
             ),
-            set_has_plan=Exists(
-                DistributionPlanLine.objects.filter(handover_set_id=OuterRef("handover_set_id"))
-            ),
-            planned=Subquery(plan.values("planned_quantity")[:1], output_field=IntegerField()),
-            holds=Subquery(holds, output_field=IntegerField()),
             serial_reduced=serial_reduce_sql(F("serial")),
         )
         .annotate(
             latest_read_reduced=serial_reduce_sql(F("latest_read")),
+            **plan_fields,
         )
         .select_related(
             "asset_model__manufacturer",
@@ -917,7 +928,9 @@ def discrepancy_queryset(*, user, filters: ReportFilters, kind: str) -> QuerySet
     national = kind in rules.NATIONAL_KINDS
     if national and not sees_whole_country(user):
         return Asset.objects.none()
-    assets = _annotated(user=user, filters=filters, national=national).filter(kind_q(kind))
+    assets = _annotated(
+        user=user, filters=filters, national=national, with_plan=kind == rules.OTHER_OFFICE
+    ).filter(kind_q(kind))
     # The twins of serial duplicates are named by serial_twins_attach (one query per page).
     if kind == rules.LOST_RETIRED:
         history = Asset.history.model.objects.filter(id=OuterRef("pk")).order_by(
@@ -938,7 +951,7 @@ def selection_queryset(
     if selection.kind:
         assets = discrepancy_queryset(user=user, filters=filters, kind=selection.kind)
     else:
-        assets = _annotated(user=user, filters=filters).filter(
+        assets = _annotated(user=user, filters=filters, with_plan=False).filter(
             stage_q(selection.stage or rules.REGISTERED)
         )
         if filters.region is not None:
