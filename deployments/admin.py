@@ -21,10 +21,9 @@ class DistributionPlanLineAdmin(SimpleHistoryAdmin):
     list_select_related = ("handover_set", "office", "category")
 
 
-class HandoverActItemInline(admin.TabularInline):
-    model = HandoverActItem
-    fields = ("tag", "serial", "model_name", "category", "value")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent, never added, changed or deleted from the admin."""
+
     extra = 0
     can_delete = False
 
@@ -33,6 +32,12 @@ class HandoverActItemInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class HandoverActItemInline(ReadOnlyInline):
+    model = HandoverActItem
+    fields = ("tag", "serial", "model_name", "category", "value")
+    readonly_fields = fields
 
 
 @admin.register(HandoverAct)
@@ -105,18 +110,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class CampaignChecklistInline(admin.TabularInline):
+class CampaignChecklistInline(ReadOnlyInline):
     model = CampaignChecklist
     fields = ("office", "assignee")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(VerificationCampaign)

@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 
 from deployments.choices import (
     ARRIVED_OUTCOMES,
@@ -42,7 +43,7 @@ from deployments.models import (
     VerificationCampaign,
 )
 from deployments.sampling import FoundRate, found_rate_interval
-from inventory.access import scope_offices, sees_whole_country
+from inventory.access import scope_assets, scope_offices, sees_whole_country
 from inventory.choices import AssetStatus, OfficeKind, Role
 from inventory.models import (
     Asset,
@@ -1138,3 +1139,16 @@ def moveproposal_queryset(*, user) -> QuerySet[MoveProposal]:
 
 def moveproposal_get(*, user, pk: int) -> MoveProposal:
     return moveproposal_queryset(user=user).get(pk=pk)
+
+
+def verification_proposed_move(*, verification: Verification) -> bool:
+    """Return whether saving ``verification`` proposed a move in the register."""
+    return MoveProposal.objects.filter(verification=verification).exists()
+
+
+def verification_photo_get(*, user, pk: int) -> Verification:
+    """Return the verification ``pk`` if its asset is in the user's scope, else 404."""
+    return get_object_or_404(
+        Verification.objects.filter(asset__in=scope_assets(user, Asset.objects.all()).values("pk")),
+        pk=pk,
+    )

@@ -60,7 +60,6 @@ from deployments.models import (
     HandoverAct,
     MoveProposal,
     Transfer,
-    Verification,
     VerificationCampaign,
 )
 from deployments.selectors import (
@@ -83,7 +82,7 @@ from deployments.tables import (
     TransferTable,
 )
 from inventory import selectors as inventory_selectors
-from inventory.access import scope_assets, scope_offices
+from inventory.access import scope_offices
 from inventory.exports import (
     CSV,
     EXPORT_LABELS,
@@ -1166,7 +1165,7 @@ class VerificationFormMixin:
             add_service_errors(form, error)
             return self.form_invalid(form)
         text = verification_words(verification)
-        if MoveProposal.objects.filter(verification=verification).exists():
+        if selectors.verification_proposed_move(verification=verification):
             text += " " + _("A move in the register was proposed to the logistics officers.")
         if verification.outcome == "found" and verification.serial_matches is not False:
             messages.success(self.request, text)
@@ -1251,12 +1250,7 @@ class VerificationPhotoView(LoginRequiredMixin, PermissionRequiredMixin, View):
     permission_required = "deployments.view_verification"
 
     def get(self, request, pk):
-        verification = get_object_or_404(
-            Verification.objects.filter(
-                asset__in=scope_assets(request.user, Asset.objects.all()).values("pk")
-            ),
-            pk=pk,
-        )
+        verification = selectors.verification_photo_get(user=request.user, pk=pk)
         if not verification.photo:
             raise Http404(_("This verification has no photo."))
         try:

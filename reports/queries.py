@@ -419,11 +419,6 @@ def funnel_data(
     )
 
 
-def funnel_groups(*, user, filters: ReportFilters) -> list[rules.Group]:
-    """Return only the groups of ``funnel_data``."""
-    return funnel_data(user=user, filters=filters).groups
-
-
 # --- per-asset conditions (for lists; the same rules as rules.Group) -----------------------
 
 

@@ -1,6 +1,6 @@
 """The reconciliation's rules, pure: stages and discrepancies of grouped rows, and the roll-up.
 
-``reports.queries.funnel_groups`` gives one ``Group`` per combination of handover set,
+``reports.queries.funnel_data`` gives one ``Group`` per combination of handover set,
 category, office and stage flags, with its count and value; everything here works from those
 rows and the reference data passed in, without the database.
 """
