@@ -50,6 +50,7 @@ run: setup
 	$(BIN)/python manage.py demo_deployments
 	$(BIN)/python manage.py demo_audit
 	$(BIN)/python manage.py simulate_devices --port $(SNMPSIM_PORT)
+	$(BIN)/python manage.py demo_operations
 	@trap 'interrupted=1' INT; trap '$(RUN_STOP)' EXIT; \
 	$(BIN)/python manage.py monitor --interval $(MONITOR_INTERVAL) --window $(MONITOR_WINDOW) & \
 	monitor=$$!; \

@@ -260,6 +260,12 @@ ALERT_UPS_CHARGE: int = env_int("ALERT_UPS_CHARGE", 50)
 ALERT_EMAIL_EVERY_MINUTES: int = env_int("ALERT_EMAIL_EVERY_MINUTES", 60)
 # The open-alert count in the menu.
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("monitoring.context_processors.alerts")
+
+# --- Service readiness (issue 8) --------------------------------------------------------------
+# After a poll round, readiness is recomputed for the offices whose devices changed health, and
+# for every office when the last complete recomputation is this many minutes old (register
+# changes such as moves and new service requirements show then, or at once with "Recompute").
+READINESS_FULL_MINUTES: int = env_int("READINESS_FULL_MINUTES", 15)
 # Alert e-mails go through Django's mail settings: printed to the console while developing.
 EMAIL_BACKEND: str = os.environ.get(
     "EMAIL_BACKEND",

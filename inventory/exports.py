@@ -608,6 +608,28 @@ def export_filename(*, name: str, export_format: str) -> str:
     return f"{name}-{today.isoformat()}.{export_format}"
 
 
+def workbook_response(write, *, name: str) -> FileResponse:
+    """Return a workbook written by ``write(file)`` as a download named after ``name``.
+
+    Written to a temporary file, not to memory: a national workbook holds a million cells.
+    """
+    file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (the response closes it)
+    try:
+        write(file)
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
+    response = FileResponse(
+        file,
+        as_attachment=True,
+        filename=export_filename(name=name, export_format=XLSX),
+        content_type=CONTENT_TYPES[XLSX],
+    )
+    add_never_cache_headers(response)
+    return response
+
+
 def export_response(
     *,
     export_format: str,

@@ -15,3 +15,10 @@ class MonitoringConfig(AppConfig):
 
         asset_panel_register(asset_repairs_panel)
         office_panel_register(office_monitoring_panel)
+        from monitoring.panels import (  # Service readiness (issue 8)
+            asset_readiness_panel,
+            office_readiness_panel,
+        )
+
+        asset_panel_register(asset_readiness_panel)
+        office_panel_register(office_readiness_panel)

@@ -168,3 +168,26 @@ class RepairStatus(models.TextChoices):
     WAITING_PARTS = "waiting_parts", _("Waiting for parts")
     RESOLVED = "resolved", _("Resolved")
     BEYOND_REPAIR = "beyond_repair", _("Beyond repair")
+
+
+class Readiness(models.TextChoices):
+    """What an office can do for one CR service (values kept in the readiness history)."""
+
+    READY = "ready", _("Ready")
+    DEGRADED = "degraded", _("Degraded")
+    DOWN = "down", _("Down")
+    CUT_OFF = "cut_off", _("Cut off")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class ReasonKind(models.TextChoices):
+    """Why a service is in its state; in the order reasons are listed (worst first)."""
+
+    ROUTER_DOWN = "router_down", _("Router not working")
+    NO_REQUIREMENTS = "no_requirements", _("No requirement defined")
+    SHORT = "short", _("Not enough working devices")
+    NO_SPARE = "no_spare", _("No spare left")
+    UPS_DOWN = "ups_down", _("UPS not working")
+    UPS_ON_BATTERY = "ups_on_battery", _("UPS on battery")
+    SPARE_LOST = "spare_lost", _("A spare is not working")
+    WARNING = "warning", _("Devices with warnings")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory import selectors as inventory_selectors
-from inventory.models import Asset
+from inventory.access import scope_regions
+from inventory.models import Asset, CRService, District, Region
 from monitoring import services
-from monitoring.choices import AuthProtocol, FaultCategory, PrivProtocol, SnmpVersion
+from monitoring.choices import AuthProtocol, FaultCategory, PrivProtocol, Readiness, SnmpVersion
 from monitoring.models import (
     RETRIES_MAX,
     TIMEOUT_MAX_S,
@@ -23,6 +25,7 @@ from monitoring.models import (
     SnmpProfile,
 )
 from monitoring.secrets import secret_mask
+from monitoring.selectors import NOT_READY, AvailabilityFilters, ReadinessFilters
 
 
 class MonitoredDeviceForm(forms.Form):
@@ -236,4 +239,110 @@ class RepairWarrantyForm(forms.Form):
     warranty_claim = forms.BooleanField(label=_("Warranty claim"), required=False)
     supplier_reference = forms.CharField(
         label=_("Supplier's reference"), required=False, max_length=100
+    )
+
+
+# --- Service readiness (issue 8) ----------------------------------------------------------------
+
+
+class ReadinessFilterForm(forms.Form):
+    """Which offices and services the readiness overview (and its workbook) shows."""
+
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
+    )
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=None, required=False, empty_label=_("All districts")
+    )
+    service = forms.ModelChoiceField(
+        label=_("CR service"), queryset=None, required=False, empty_label=_("All services")
+    )
+    state = forms.ChoiceField(label=_("State"), required=False)
+    q = forms.CharField(label=_("Office"), required=False, max_length=100)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = scope_regions(user, Region.objects.all())
+        self.fields["region"].queryset = regions
+        self.fields["district"].queryset = District.objects.filter(region__in=regions)
+        self.fields["service"].queryset = CRService.objects.all()
+        self.fields["state"].choices = [
+            ("", _("Any state")),
+            (NOT_READY, _("Any service not ready")),
+            *[
+                (state.value, _("Any service “%(state)s”") % {"state": state.label})
+                for state in Readiness
+            ],
+        ]
+        self.fields["q"].widget.attrs.update(placeholder=_("Code or name"))
+
+    def readiness_filters(self) -> ReadinessFilters:
+        """Return the filters chosen (none when the form is not valid)."""
+        if not self.is_valid():
+            return ReadinessFilters()
+        data = self.cleaned_data
+        return ReadinessFilters(
+            region=data.get("region"),
+            district=data.get("district"),
+            service=data.get("service"),
+            state=data.get("state") or "",
+            q=(data.get("q") or "").strip(),
+        )
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m", **kwargs)
+
+
+class AvailabilityFilterForm(forms.Form):
+    """The month, region and service the availability report covers."""
+
+    month = forms.DateField(
+        label=_("Month"), required=False, input_formats=["%Y-%m"], widget=MonthInput()
+    )
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=None, required=False, empty_label=_("All regions")
+    )
+    service = forms.ModelChoiceField(
+        label=_("CR service"), queryset=None, required=False, empty_label=_("All services")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.this_month = timezone.localdate().replace(day=1)
+        self.fields["month"].initial = self.this_month
+        self.fields["region"].queryset = scope_regions(user, Region.objects.all())
+        self.fields["service"].queryset = CRService.objects.all()
+
+    def clean_month(self):
+        month = self.cleaned_data.get("month")
+        if month is None:
+            return None
+        month = month.replace(day=1)
+        if month > self.this_month:
+            raise forms.ValidationError(_("The month has not started yet."))
+        return month
+
+    def availability_filters(self) -> AvailabilityFilters:
+        """Return the filters chosen; the month under way when none (or the form is not valid)."""
+        if not self.is_valid():
+            return AvailabilityFilters(month=self.this_month)
+        data = self.cleaned_data
+        return AvailabilityFilters(
+            month=data.get("month") or self.this_month,
+            region=data.get("region"),
+            service=data.get("service"),
+        )
+
+
+class ImpactFindForm(forms.Form):
+    """Find the device whose impact to show, by its tag or serial."""
+
+    q = forms.CharField(
+        label=_("Asset tag or serial"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
     )

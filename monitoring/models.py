@@ -25,6 +25,7 @@ from monitoring.choices import (
     FaultCategory,
     Health,
     PrivProtocol,
+    Readiness,
     RepairStatus,
     SnmpVersion,
 )
@@ -487,3 +488,119 @@ class WorkEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+# =================================================================================================
+# Service readiness and consumables (issue 8). Written only through monitoring.services
+# (readiness_refresh, supply_forecasts_refresh).
+# =================================================================================================
+
+
+class ReadinessPeriod(models.Model):
+    """A stretch of time in which a CR service at an office was in one readiness state.
+
+    The open period (``until`` empty) is the state now; a change closes it and opens the next,
+    so a month's availability is read from the periods that overlap it.
+    """
+
+    office = models.ForeignKey(
+        "inventory.Office",
+        on_delete=models.CASCADE,
+        related_name="readiness_periods",
+        verbose_name=_("office"),
+    )
+    service = models.ForeignKey(
+        "inventory.CRService",
+        on_delete=models.CASCADE,
+        related_name="readiness_periods",
+        verbose_name=_("service"),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=Readiness.choices)
+    since = models.DateTimeField(_("since"))
+    until = models.DateTimeField(_("until"), null=True, blank=True)
+    # What was wrong, language-neutral: ReasonKind values, and the assets the reasons named.
+    reason_kinds = models.JSONField(_("reasons"), default=list, blank=True)
+    asset_ids = models.JSONField(_("devices named"), default=list, blank=True)
+    # readiness_fingerprint of the two above: a recomputation compares it, not the JSON.
+    fingerprint = models.CharField(_("fingerprint"), max_length=32, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["office", "service", "-since"]
+        verbose_name = _("readiness period")
+        verbose_name_plural = _("readiness periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "service"],
+                condition=models.Q(until__isnull=True),
+                name="readinessperiod_one_open",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=Readiness.values), name="readinessperiod_state"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["office", "service", "since"], name="readinessperiod_pair_since"),
+            models.Index(fields=["until"], name="readinessperiod_until"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.service_id} {self.state} @ {self.since:%Y-%m-%d %H:%M}"
+
+
+class ReadinessRun(models.Model):
+    """One computation of every office's readiness: when, how many offices and changes."""
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    offices = models.PositiveIntegerField(_("offices"))
+    changes = models.PositiveIntegerField(_("changes"))
+    duration_s = models.FloatField(_("duration (seconds)"))
+    complete = models.BooleanField(
+        _("every office"), default=True, help_text=_("False when only some offices were computed.")
+    )
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("readiness computation")
+        verbose_name_plural = _("readiness computations")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} ({self.offices})"
+
+
+class SupplyForecast(models.Model):
+    """When one supply of one printer runs out, as last computed from its level history."""
+
+    device = models.ForeignKey(
+        MonitoredDevice,
+        on_delete=models.CASCADE,
+        related_name="supply_forecasts",
+        verbose_name=_("device"),
+    )
+    supply_index = models.CharField(_("supply index"), max_length=20)
+    description = models.CharField(_("supply"), max_length=255)
+    supply_type = models.CharField(_("supply type"), max_length=40, blank=True)
+    level = models.FloatField(_("level (%)"), null=True, blank=True)
+    level_at = models.DateTimeField(_("level read at"), null=True, blank=True)
+    runs_out = models.DateTimeField(_("runs out"), null=True, blank=True, db_index=True)
+    earliest = models.DateTimeField(_("earliest"), null=True, blank=True)
+    latest = models.DateTimeField(_("latest"), null=True, blank=True)
+    confidence = models.CharField(_("confidence"), max_length=10, blank=True)
+    method = models.CharField(_("method"), max_length=20, blank=True)
+    reason = models.CharField(_("why no date"), max_length=30, blank=True)
+    percent_per_day = models.FloatField(_("use per day (%)"), null=True, blank=True)
+    points = models.PositiveIntegerField(_("readings used"), default=0)
+    cartridge_since = models.DateTimeField(_("cartridge in since"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        ordering = ["runs_out", "device", "supply_index"]
+        verbose_name = _("supply forecast")
+        verbose_name_plural = _("supply forecasts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "supply_index"], name="supplyforecast_device_supply"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.description}"

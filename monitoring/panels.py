@@ -84,3 +84,53 @@ def asset_repairs_panel(request: HttpRequest, asset: Asset) -> Panel | None:
         },
         order=1,
     )
+
+
+# --- Service readiness (issue 8) ---------------------------------------------------------------
+
+READINESS_PERMISSION = "monitoring.view_readinessperiod"
+
+
+def asset_readiness_panel(request: HttpRequest, asset: Asset) -> Panel | None:
+    """Show "Services at risk": the services at the asset's office that need it, their state
+    now and if it stopped working. Only when some do.
+
+    No query for an asset that can matter to no service (not at an office, in a status that
+    does not count, or neither a router nor linked to a service); one when no requirement
+    names its category and zone for a service it is linked to; otherwise a few more (see
+    ``selectors.readiness_asset_impact``).
+    """
+    from monitoring.readiness import COUNTED_STATUSES
+
+    if not request.user.has_perm(READINESS_PERMISSION):
+        return None
+    if asset.office_id is None or asset.status not in COUNTED_STATUSES:
+        return None
+    is_router = asset.asset_model.category.code == selectors.ROUTER_CATEGORY
+    if not is_router and not asset.services.all():
+        return None
+    impact = selectors.readiness_asset_impact(asset=asset)
+    if not impact.lines:
+        return None
+    return Panel(
+        template="monitoring/readiness_asset_panel.html",
+        context={"asset": asset, "impact": impact},
+        order=4,
+    )
+
+
+def office_readiness_panel(request: HttpRequest, office: Office) -> Panel | None:
+    """Show the stored state of each service the office offers, linking to its readiness page.
+
+    One query. The office page has already checked the office is in the user's scope.
+    """
+    if not request.user.has_perm(READINESS_PERMISSION):
+        return None
+    periods = selectors.office_readiness_periods(office=office)
+    if not periods and not office.services.all():
+        return None
+    return Panel(
+        template="monitoring/readiness_office_panel.html",
+        context={"office": office, "periods": periods},
+        order=4,
+    )

@@ -8,10 +8,12 @@ it (``monitoring_results_save``) in bulk, a fixed number of queries per chunk of
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -27,9 +29,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from inventory import services as inventory_services
 from inventory.choices import AssetStatus, Role
-from inventory.models import Asset, UserScope
+from inventory.models import Asset, CRService, UserScope
 from inventory.services import network_address_normalise
-from monitoring import alert_rules, poller, rules
+from monitoring import alert_rules, forecast, poller, rules, selectors
 from monitoring.choices import (
     AuthProtocol,
     DeviceKind,
@@ -49,8 +51,11 @@ from monitoring.models import (
     AlertNotification,
     MonitoredDevice,
     PollOutcome,
+    ReadinessPeriod,
+    ReadinessRun,
     RepairTicket,
     SnmpProfile,
+    SupplyForecast,
     WorkEntry,
 )
 from monitoring.poller import PollResult
@@ -427,6 +432,8 @@ class SaveSummary:
     missing: int = 0  # results of devices deleted meanwhile
     health_changed: int = 0
     health: dict[str, int] = field(default_factory=dict)  # devices per health after the save
+    # Offices of the devices whose health changed: their readiness is recomputed.
+    offices_changed: frozenset[int] = frozenset()
 
     def __add__(self, other: SaveSummary) -> SaveSummary:
         return SaveSummary(
@@ -437,6 +444,7 @@ class SaveSummary:
             missing=self.missing + other.missing,
             health_changed=self.health_changed + other.health_changed,
             health=dict(Counter(self.health) + Counter(other.health)),
+            offices_changed=self.offices_changed | other.offices_changed,
         )
 
 
@@ -520,6 +528,7 @@ def _results_save_chunk(
     polled: dict[int, MonitoredDevice] = {}
     answered: dict[int, MonitoredDevice] = {}
     missing = overloaded = changed = 0
+    offices_changed: set[int] = set()
     for result in sorted(results, key=lambda r: r.polled_at):
         device = devices.get(result.key)
         if device is None:
@@ -540,7 +549,10 @@ def _results_save_chunk(
         if result.overloaded:
             overloaded += 1
             continue
-        changed += state.health != previous.health
+        if state.health != previous.health:
+            changed += 1
+            if device.asset.office_id is not None:
+                offices_changed.add(device.asset.office_id)
         device.health, device.health_since = state.health, state.since
         device.last_polled_at = result.polled_at
         device.last_error = _text(result.error, 255)
@@ -559,6 +571,12 @@ def _results_save_chunk(
             MonitoredDevice.objects.bulk_update(list(answered.values()), FACTS_FIELDS)
     if sync_alerts and polled:
         alerts_sync(devices=list(polled.values()), previous_page_counts=previous_pages)
+    with_supplies = {outcome.device_id for outcome in outcomes if outcome.supplies}
+    if with_supplies:
+        try:
+            supply_forecasts_refresh(device_ids=with_supplies)
+        except Exception:  # a forecast never stops a round: the next stored outcome retries
+            logger.exception("Supply forecasts of %d devices failed", len(with_supplies))
     return SaveSummary(
         results=len(results),
         saved=len(polled),
@@ -567,6 +585,7 @@ def _results_save_chunk(
         missing=missing,
         health_changed=changed,
         health=dict(Counter(device.health for device in devices.values())),
+        offices_changed=frozenset(offices_changed),
     )
 
 
@@ -659,6 +678,10 @@ def monitoring_round_run(
     poll_s = time.monotonic() - poll_started
     summary = monitoring_results_save(results=results, sync_alerts=True)
     alerts_notify()
+    try:
+        readiness_after_round(offices_changed=summary.offices_changed)
+    except Exception:  # readiness never stops the poller: the next round recomputes it
+        logger.exception("Recomputing service readiness failed")
     return RoundSummary(
         devices=len(loaded.targets),
         unreadable=len(loaded.unreadable),
@@ -871,6 +894,7 @@ def repair_ticket_open(
             reason=_("Repair ticket %(number)s opened: %(fault)s")
             % {"number": ticket.number, "fault": ticket.get_fault_display()},
         )
+    readiness_refresh_later(office_ids=[asset.office_id])
     return ticket
 
 
@@ -975,6 +999,7 @@ def repair_ticket_step(
             to_status=AssetStatus.RETIRED,
             reason=_("Beyond repair (ticket %(number)s)") % {"number": ticket.number},
         )
+    readiness_refresh_later(office_ids=[asset.office_id])
     return entry
 
 
@@ -1178,3 +1203,263 @@ def alerts_notify(*, now: dt.datetime | None = None) -> int:
             update_fields=["last_sent_at"],
         )
     return len(messages)
+
+
+# =================================================================================================
+# Service readiness (issue 8): the state of every office's services, kept as periods so that
+# the history shows when each changed. Recomputed after every poll round, when a repair
+# ticket opens or moves, and on request ("Recompute now", `manage.py readiness_refresh`).
+# =================================================================================================
+
+
+@dataclass(frozen=True)
+class ReadinessRefreshSummary:
+    """One recomputation: offices computed, periods opened and closed, how long."""
+
+    offices: int
+    opened: int
+    closed: int
+    updated: int
+    duration_s: float
+
+
+def readiness_fingerprint(*, reason_kinds: Sequence[str], asset_ids: Sequence[int]) -> str:
+    """Return a short digest of a period's reasons, so a recomputation compares strings."""
+    text = json.dumps([list(reason_kinds), list(asset_ids)], separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _readiness_refresh_once(
+    *, office_ids: Collection[int] | None, now: dt.datetime
+) -> tuple[int, int, int, int]:
+    computed = selectors.readiness_compute(office_ids=office_ids)
+    service_ids = dict(CRService.objects.values_list("code", "pk"))
+    open_periods = ReadinessPeriod.objects.filter(until__isnull=True)
+    if office_ids is not None:
+        open_periods = open_periods.filter(office_id__in=list(computed))
+    # Plain tuples, not model instances, and the reasons' digest rather than their JSON: the
+    # national recomputation compares 50,000 of them after every poll round.
+    current = {
+        (office_id, service_id): (pk, state, fingerprint)
+        for pk, office_id, service_id, state, fingerprint in open_periods.values_list(
+            "pk", "office_id", "service_id", "state", "fingerprint"
+        ).iterator(chunk_size=10_000)
+    }
+    close_ids: list[int] = []
+    to_update: list[ReadinessPeriod] = []
+    to_open: list[ReadinessPeriod] = []
+    seen: set[tuple[int, int]] = set()
+    for office_id, states in computed.items():
+        for result in states:
+            service_id = service_ids.get(result.service)
+            if service_id is None:
+                continue
+            key = (office_id, service_id)
+            seen.add(key)
+            kinds = list(dict.fromkeys(reason.kind for reason in result.reasons))
+            named = sorted(
+                {device.asset_id for reason in result.reasons for device in reason.devices}
+            )
+            fingerprint = readiness_fingerprint(reason_kinds=kinds, asset_ids=named)
+            period = current.get(key)
+            if period is not None and period[1] == result.state:
+                if period[2] != fingerprint:
+                    to_update.append(
+                        ReadinessPeriod(
+                            pk=period[0],
+                            reason_kinds=kinds,
+                            asset_ids=named,
+                            fingerprint=fingerprint,
+                        )
+                    )
+                continue
+            if period is not None:
+                close_ids.append(period[0])
+            to_open.append(
+                ReadinessPeriod(
+                    office_id=office_id,
+                    service_id=service_id,
+                    state=result.state,
+                    since=now,
+                    reason_kinds=kinds,
+                    asset_ids=named,
+                    fingerprint=fingerprint,
+                )
+            )
+    # A service the office no longer offers (or an office no longer active) ends its period.
+    close_ids += [period[0] for key, period in current.items() if key not in seen]
+    with transaction.atomic():
+        closed = 0
+        for start in range(0, len(close_ids), 500):
+            closed += ReadinessPeriod.objects.filter(pk__in=close_ids[start : start + 500]).update(
+                until=now
+            )
+        if to_update:
+            ReadinessPeriod.objects.bulk_update(
+                to_update, ["reason_kinds", "asset_ids", "fingerprint"], batch_size=100
+            )
+        if to_open:
+            ReadinessPeriod.objects.bulk_create(to_open, batch_size=2000)
+    return len(computed), len(to_open), closed, len(to_update)
+
+
+def readiness_refresh(
+    *, office_ids: Collection[int] | None = None, now: dt.datetime | None = None
+) -> ReadinessRefreshSummary:
+    """Recompute readiness of the given offices (all when None) and record what changed.
+
+    A service whose state changed gets its open period closed at ``now`` and a new one opened;
+    one whose state stayed has its reasons brought up to date in place. Two recomputations at
+    once (the poller's and a repair's) may race on the open period: the loser starts again.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                offices, opened, closed, updated = _readiness_refresh_once(
+                    office_ids=office_ids, now=now
+                )
+                # Every complete run is recorded ("as of" on the pages); a partial one (a
+                # repair's office, a round's changed offices) only when it changed something.
+                if office_ids is None or opened or closed:
+                    ReadinessRun.objects.create(
+                        at=now,
+                        offices=offices,
+                        changes=opened,
+                        duration_s=time.monotonic() - started,
+                        complete=office_ids is None,
+                    )
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return ReadinessRefreshSummary(
+        offices=offices,
+        opened=opened,
+        closed=closed,
+        updated=updated,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def readiness_after_round(
+    *, offices_changed: Collection[int], now: dt.datetime | None = None
+) -> ReadinessRefreshSummary | None:
+    """Recompute readiness after a poll round: every office when the last complete
+    recomputation is READINESS_FULL_MINUTES old (register changes, moves, new requirements
+    show then), else only the offices where a device's health changed; None when neither."""
+    now = now or timezone.now()
+    full_minutes = float(getattr(settings, "READINESS_FULL_MINUTES", 15))
+    last_full = (
+        ReadinessRun.objects.filter(complete=True).order_by("-at").values_list("at", flat=True)
+    ).first()
+    if last_full is None or now - last_full >= dt.timedelta(minutes=full_minutes):
+        return readiness_refresh(now=now)
+    if offices_changed:
+        return readiness_refresh(office_ids=offices_changed, now=now)
+    return None
+
+
+def readiness_refresh_later(*, office_ids: Collection[int]) -> None:
+    """Recompute these offices' readiness once the current transaction commits."""
+    ids = sorted({pk for pk in office_ids if pk is not None})
+    if ids:
+        transaction.on_commit(lambda: readiness_refresh(office_ids=ids))
+
+
+# =================================================================================================
+# Consumables (issue 8): each printer supply's run-out forecast, kept per device and supply so
+# that the report reads one row per supply. Recomputed for the devices whose poll stored an
+# outcome (a change, or the periodic sample), and in full by `manage.py forecasts_refresh`.
+# =================================================================================================
+
+# Days of poll history a forecast reads: the fit uses the last 60 days of the current
+# cartridge, coarse levels the whole cartridge.
+FORECAST_HISTORY_DAYS = 180
+FORECAST_CHUNK = 200
+
+
+def _forecast_rows(
+    device: MonitoredDevice,
+    history: Sequence[tuple[dt.datetime, list | None, int | None]],
+    *,
+    now: dt.datetime,
+) -> list[SupplyForecast]:
+    pages = [(at, count) for at, _supplies, count in history if count is not None]
+    levels: dict[str, list[tuple[dt.datetime, float | None]]] = {}
+    for at, supplies, _count in history:
+        for supply in supplies or ():
+            if isinstance(supply, dict) and supply.get("index") is not None:
+                levels.setdefault(str(supply["index"]), []).append((at, supply.get("percent")))
+    rows = []
+    for supply in device.supplies or ():
+        if not isinstance(supply, dict) or supply.get("index") is None:
+            continue
+        if supply.get("supply_class") == "receptacleThatIsFilled":
+            continue  # a waste-toner box is emptied, not ordered
+        index = str(supply["index"])
+        result = forecast.supply_forecast(levels.get(index, []), now=now, pages=pages)
+        rows.append(
+            SupplyForecast(
+                device=device,
+                supply_index=index[:20],
+                description=_text(supply.get("description") or index, 255),
+                supply_type=_text(supply.get("type") or "", 40),
+                level=result.level,
+                level_at=result.level_at,
+                runs_out=result.runs_out,
+                earliest=result.earliest,
+                latest=result.latest,
+                confidence=result.confidence or "",
+                method=result.method or "",
+                reason=result.reason or "",
+                percent_per_day=result.percent_per_day,
+                points=result.points,
+                cartridge_since=result.cartridge_since,
+                computed_at=now,
+            )
+        )
+    return rows
+
+
+def supply_forecasts_refresh(
+    *, device_ids: Iterable[int] | None = None, now: dt.datetime | None = None
+) -> int:
+    """Recompute the supply forecasts of these devices (every device with supplies when None).
+
+    Per chunk of FORECAST_CHUNK devices, four queries: one reads the devices' supplies, one
+    their poll history of the last FORECAST_HISTORY_DAYS, one deletes their old forecasts and
+    one stores the new; return how many forecasts were stored.
+    """
+    now = now or timezone.now()
+    devices_qs = MonitoredDevice.objects.exclude(supplies=[]).only("pk", "supplies").order_by()
+    if device_ids is None:
+        ids = list(devices_qs.values_list("pk", flat=True).order_by("pk"))
+    else:
+        ids = sorted(set(device_ids))
+    since = now - dt.timedelta(days=FORECAST_HISTORY_DAYS)
+    stored = 0
+    for start in range(0, len(ids), FORECAST_CHUNK):
+        chunk = ids[start : start + FORECAST_CHUNK]
+        devices = {d.pk: d for d in devices_qs.filter(pk__in=chunk)}
+        history: dict[int, list] = {pk: [] for pk in chunk}
+        for device_id, at, supplies, count in (
+            PollOutcome.objects.filter(
+                device_id__in=chunk, polled_at__gte=since, polled_at__lte=now, reachable=True
+            )
+            .order_by("device_id", "polled_at")
+            .values_list("device_id", "polled_at", "supplies", "page_count")
+            .iterator(chunk_size=5000)
+        ):
+            history[device_id].append((at, supplies, count))
+        rows = [
+            row
+            for pk, device in devices.items()
+            for row in _forecast_rows(device, history[pk], now=now)
+        ]
+        with transaction.atomic():
+            SupplyForecast.objects.filter(device_id__in=chunk).delete()
+            SupplyForecast.objects.bulk_create(rows, batch_size=1000)
+        stored += len(rows)
+    return stored

@@ -16,11 +16,15 @@ the files.
 - ``community_for(tag)``: the v2c community (and the recording's file name) of a device.
 - ``write_recordings(specs, folder)``: one ``<community>.snmprec`` per device that answers.
 - ``agent_command(...)``: the command line of an snmpsim agent serving such a folder.
+- ``supply_history(spec, days=…, now=…)``: a printer's past readings (page counter, supplies)
+  ending at today's values, and ``supplies_json``: supplies as a poll stores them (the demo's
+  history, ``manage.py demo_operations``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
 import random
 import re
@@ -29,7 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitoring.snmp import oids
-from monitoring.snmp.decode import PRINTER_ERROR_BITS
+from monitoring.snmp.decode import (
+    PRINTER_ERROR_BITS,
+    SUPPLY_CLASSES,
+    SUPPLY_TYPES,
+    SUPPLY_UNITS,
+    supply_percent,
+)
 from monitoring.snmp.snmprec import Typed, format_snmprec, write_snmprec
 
 SEED = 20240315  # the demo fleet's seed (inventory demo_setup): one seed, one demo
@@ -920,3 +930,174 @@ def page_count_history(spec: DeviceSpec, *, weeks: int = 12) -> list[tuple[int, 
         count = max(0, count - weekly - rng.randrange(0, weekly // 2 + 1))
         readings.append((weeks_ago, count))
     return sorted(readings, reverse=True)
+
+
+# --- the demo's past: poll history (manage.py demo_operations) --------------------------------
+
+HISTORY_EVERY_HOURS = 6.0  # one reading per poller sample (MONITOR_SAMPLE_HOURS)
+# Pages one toner cartridge prints (ISO/IEC 19752, 5 % coverage), by make; others: HP CF259A.
+CARTRIDGE_PAGES: dict[str, int] = {"kyocera": 12_500, "canon": 3_100}
+CARTRIDGE_PAGES_DEFAULT = 3_000
+# Weeks one cartridge lasts, chosen per printer. 8 to 14: a printer low on toner (under 10 %)
+# then runs out within 9 days and a normal one (22 % or more) in 12 days or more.
+CARTRIDGE_WEEKS = (8.0, 14.0)
+# Offices print on weekdays (a little on Saturday) from 8 to 18, Dushanbe time (UTC+5).
+OFFICE_ZONE = dt.timezone(dt.timedelta(hours=5))
+OFFICE_HOURS = (8, 18)
+WEEKDAY_WEIGHT = (1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 0.05)  # Monday … Sunday
+OFF_HOURS_WEIGHT = 0.05
+SILENT_SINCE_DAYS = (14.0, 42.0)  # a silent device last answered this many days ago
+TONER_OUT_SINCE_DAYS = (0.5, 3.0)  # an empty printer has printed nothing for this long
+OLD_BOARD_PAGES = (20_000, 120_000)  # the counter of a formatter board swapped out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One past poll of a simulated printer: its page counter and supplies at ``at``."""
+
+    at: dt.datetime
+    page_count: int
+    supplies: tuple[Supply, ...]
+
+
+def _printing_weight(middle: dt.datetime) -> float:
+    """Return how much an office prints around ``middle`` (office time), relative to a
+    weekday's office hour."""
+    hours = 1.0 if OFFICE_HOURS[0] <= middle.hour < OFFICE_HOURS[1] else OFF_HOURS_WEIGHT
+    return WEEKDAY_WEIGHT[middle.weekday()] * hours
+
+
+def cartridge_pages(spec: DeviceSpec) -> int:
+    """Return the pages one toner cartridge of the printer's make prints."""
+    return CARTRIDGE_PAGES.get(_maker(spec), CARTRIDGE_PAGES_DEFAULT)
+
+
+def supply_history(
+    spec: DeviceSpec,
+    *,
+    days: float,
+    now: dt.datetime,
+    every_hours: float = HISTORY_EVERY_HOURS,
+    counter_reset: bool = False,
+) -> list[Reading]:
+    """Return a simulated printer's readings every ``every_hours`` over ``days``, oldest first.
+
+    Pure and deterministic. The last reading is what the device reports today
+    (``device_values``), at ``now``; a silent device's last one is 2 to 6 weeks before. Going
+    back from it, the page counter falls by the pages printed (weekdays in office hours, with
+    noise), at the rate at which one toner cartridge lasts 8 to 14 weeks; the toner rises by
+    the same pages (capacity ÷ the cartridge's pages per page) and where it would pass full,
+    the cartridge was replaced: before that, the old one was nearly empty. The drum counts the
+    same pages; "some remaining" and unknown levels stay. A printer out of toner printed
+    nothing over its last half day to three days.
+
+    A counter that would fall below 0 going back started there: the history starts at that
+    reading (a printer new then) or, with ``counter_reset``, the counter restarted at 0 there
+    (a formatter board swapped) and before it shows the old board's count. Devices without a
+    page counter have no history: [].
+    """
+    values = device_values(spec)
+    if values.page_count is None or days <= 0 or every_hours <= 0:
+        return []
+    rng = _rng(spec, "supply-history")
+    end = now
+    if spec.state == State.SILENT:
+        end = now - dt.timedelta(days=rng.uniform(*SILENT_SINCE_DAYS))
+    step = dt.timedelta(hours=every_hours)
+    count = int((end - (now - dt.timedelta(days=days))) / step)
+    if count < 0:
+        return []
+    times = [end - step * k for k in range(count, -1, -1)]
+
+    # Pages printed in each interval (index i: from times[i - 1] to times[i]); the office's
+    # zone has a fixed offset, so its clock times are found by adding the step.
+    middle = (times[0] - step / 2).astimezone(OFFICE_ZONE)
+    weights = [0.0] + [_printing_weight(middle + step * i) for i in range(1, len(times))]
+    weekly = cartridge_pages(spec) / rng.uniform(*CARTRIDGE_WEEKS)
+    mean_weight = sum(weights) / max(len(weights) - 1, 1) or 1.0
+    per_interval = weekly / 7 * every_hours / 24 / mean_weight
+    idle_since = None
+    if spec.state == State.TONER_OUT:
+        idle_since = end - dt.timedelta(days=rng.uniform(*TONER_OUT_SINCE_DAYS))
+    pages = [
+        0
+        if idle_since is not None and at > idle_since
+        else round(w * per_interval * rng.uniform(0.5, 1.5))
+        for at, w in zip(times, weights, strict=True)
+    ]
+
+    pages_per_unit = {
+        number: _units_per_page(supply, cartridge=cartridge_pages(spec))
+        for number, supply in enumerate(values.supplies)
+    }
+    levels = [float(supply.level) for supply in values.supplies]
+    counter = values.page_count
+    readings = [Reading(times[-1], counter, values.supplies)]
+    for i in range(len(times) - 1, 0, -1):
+        printed = pages[i]
+        if counter - printed >= 0:
+            counter -= printed
+        elif counter_reset:
+            counter = rng.randrange(*OLD_BOARD_PAGES)  # the old board's count before the swap
+            counter_reset = False
+        else:
+            break  # a new printer: nothing before its counter's start
+        for number, supply in enumerate(values.supplies):
+            per_page = pages_per_unit[number]
+            if not per_page:
+                continue
+            levels[number] += printed * per_page
+            if levels[number] > supply.max_capacity:  # a cartridge was put in here
+                levels[number] = supply.max_capacity * rng.uniform(0.005, 0.08)
+        supplies = tuple(
+            Supply(
+                supply.description,
+                supply.supply_class,
+                supply.type,
+                supply.unit,
+                supply.max_capacity,
+                round(levels[number]),
+            )
+            if pages_per_unit[number]
+            else supply
+            for number, supply in enumerate(values.supplies)
+        )
+        readings.append(Reading(times[i - 1], counter, supplies))
+    readings.reverse()
+    return readings
+
+
+def _units_per_page(supply: Supply, *, cartridge: int) -> float:
+    """Return how much of a supply one page uses, in its own unit (0: its level never moves)."""
+    if supply.level < 0 or supply.max_capacity <= 0:
+        return 0.0
+    if supply.type == TYPE_TONER:
+        return supply.max_capacity / cartridge
+    if supply.type == TYPE_OPC and supply.unit == UNIT_IMPRESSIONS:
+        return 1.0
+    return 0.0
+
+
+def supplies_json(supplies: Iterable[Supply]) -> list[dict]:
+    """Return supplies as a poll stores them (``MonitoredDevice.supplies``, ``PollOutcome``).
+
+    The dicts of ``decode.SupplyLevel`` that decoding the recording gives (index "1.N", names
+    for the class, type and unit, the RFC 3805 percent), built directly: history has many.
+    """
+    rows = []
+    for number, supply in enumerate(supplies, start=1):
+        percent, reason = supply_percent(level=supply.level, max_capacity=supply.max_capacity)
+        rows.append(
+            {
+                "index": f"1.{number}",
+                "description": supply.description,
+                "supply_class": SUPPLY_CLASSES.get(supply.supply_class),
+                "type": SUPPLY_TYPES.get(supply.type),
+                "unit": SUPPLY_UNITS.get(supply.unit),
+                "level": supply.level,
+                "max_capacity": supply.max_capacity,
+                "percent": percent,
+                "percent_null_reason": reason,
+            }
+        )
+    return rows

@@ -361,12 +361,22 @@ class AlertTable(tables.Table):
         return self._state(record)
 
     def render_actions(self, record):
+        # "Services at risk" (issue 8): what the alert's device puts at risk at its office.
+        impact = ""
+        if record.is_open and getattr(self, "can_see_impact", False):
+            impact = format_html(
+                ' <a class="small" href="{}?alert={}">{}</a>',
+                reverse("readiness_impact"),
+                record.pk,
+                gettext("Services at risk"),
+            )
         if not record.is_open or record.acknowledged_at is not None:
-            return ""
+            return impact
         if not getattr(self, "can_acknowledge", False):
-            return ""
+            return impact
         return format_html(
-            '<a class="button small" href="{}">{}</a>',
+            '<a class="button small" href="{}">{}</a>{}',
             reverse("alert_acknowledge", args=[record.pk]),
             gettext("Acknowledge"),
+            impact,
         )

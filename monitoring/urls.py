@@ -34,4 +34,28 @@ urlpatterns = [
         views.AlertAcknowledgeView.as_view(),
         name="alert_acknowledge",
     ),
+    # Service readiness (issue 8)
+    path("readiness/", views.ReadinessOverviewView.as_view(), name="readiness_overview"),
+    path("readiness/readiness.xlsx", views.ReadinessWorkbookView.as_view(), name="readiness_xlsx"),
+    path(
+        "readiness/recompute/",
+        views.ReadinessRecomputeView.as_view(),
+        name="readiness_recompute",
+    ),
+    path(
+        "readiness/office/<int:pk>/",
+        views.ReadinessOfficeView.as_view(),
+        name="readiness_office",
+    ),
+    path("readiness/impact/", views.ReadinessImpactView.as_view(), name="readiness_impact"),
+    path(
+        "readiness/availability/",
+        views.ReadinessAvailabilityView.as_view(),
+        name="readiness_availability",
+    ),
+    path(
+        "readiness/availability.xlsx",
+        views.ReadinessAvailabilityWorkbookView.as_view(),
+        name="readiness_availability_xlsx",
+    ),
 ]

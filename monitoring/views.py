@@ -8,8 +8,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -17,15 +19,19 @@ from django.views.generic import FormView, TemplateView
 
 from inventory import selectors as inventory_selectors
 from inventory.access import user_roles
-from inventory.exports import EXPORT_PARAM
+from inventory.exports import EXPORT_PARAM, workbook_response
 from inventory.forms import add_service_errors
-from inventory.models import Asset
+from inventory.models import Asset, Office
 from inventory.views import ListPageMixin
 from monitoring import selectors, services
 from monitoring.choices import Health, RepairStatus
+from monitoring.exports import availability_workbook, readiness_workbook
 from monitoring.filtersets import AlertFilterSet, MonitoredDeviceFilterSet, RepairTicketFilterSet
 from monitoring.forms import (
+    AvailabilityFilterForm,
+    ImpactFindForm,
     MonitoredDeviceForm,
+    ReadinessFilterForm,
     RepairTicketForm,
     RepairWarrantyForm,
     WorkEntryForm,
@@ -444,6 +450,7 @@ class AlertListView(PermissionRequiredMixin, ListPageMixin):
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
         table.can_acknowledge = self.request.user.has_perm("monitoring.acknowledge_alert")
+        table.can_see_impact = self.request.user.has_perm("monitoring.view_readinessperiod")
         return table
 
 
@@ -484,3 +491,241 @@ class AlertAcknowledgeView(LoginRequiredMixin, PermissionRequiredMixin, FormView
             return self.form_invalid(form)
         messages.success(self.request, _("Alert acknowledged."))
         return redirect("alert_list")
+
+
+# =================================================================================================
+# Service readiness (issue 8): the national overview (and its workbook), "Recompute now", an
+# office's readiness, the impact of a device and a month's availability (and its workbook).
+# =================================================================================================
+
+READINESS_PERMISSION = "monitoring.view_readinessperiod"
+RECOMPUTE_PERMISSION = "monitoring.add_readinessrun"
+
+
+def _query_with(query: QueryDict, **changes) -> str:
+    """Return ``query`` with some parameters set (or dropped when None), URL-encoded."""
+    query = query.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return query.urlencode()
+
+
+def _count_rows(lines, *, query: QueryDict, region_pk: int | None = None) -> list:
+    """Return each service's counts as (service, [(count, URL of its offices)], total)."""
+    rows = []
+    for line in lines:
+        cells = []
+        for cell in line.counts.cells:
+            url = ""
+            if cell.count:
+                changes = {"service": line.service.pk, "state": cell.state}
+                if region_pk is not None:
+                    changes.update(region=region_pk, district=None)
+                url = "?" + _query_with(query, **changes)
+            cells.append((cell, url))
+        rows.append((line.service, cells, line.counts.total))
+    return rows
+
+
+class ReadinessOverviewView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Offices × services from the stored state, by region; the grid of one region at a time."""
+
+    permission_required = READINESS_PERMISSION
+    template_name = "monitoring/readiness_overview.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        request = self.request
+        form = ReadinessFilterForm(request.GET or None, user=request.user)
+        filters = form.readiness_filters()
+        overview = selectors.readiness_overview(user=request.user, filters=filters)
+        # The grid of 5,000 offices would be 50,000 cells: by default only the counts, and the
+        # offices once the filters pick some (or all there are fit one region).
+        show_grid = filters.narrowed or len(overview.regions) <= 1
+        rows = overview.rows[: selectors.READINESS_GRID_MAX] if show_grid else []
+        query = request.GET.copy()
+        context.update(
+            form=form,
+            overview=overview,
+            show_grid=show_grid,
+            rows=rows,
+            capped=show_grid and len(overview.rows) > len(rows),
+            grid_max=selectors.READINESS_GRID_MAX,
+            national_rows=_count_rows(overview.by_service, query=query),
+            region_rows=[
+                (
+                    region,
+                    "?" + _query_with(query, region=region.region.pk, district=None),
+                    _count_rows(region.by_service, query=query, region_pk=region.region.pk),
+                )
+                for region in overview.regions
+            ],
+            state_labels=[selectors.readiness_label(s) for s in selectors.READINESS_STATES],
+            query=query.urlencode(),
+            can_recompute=request.user.has_perm(RECOMPUTE_PERMISSION),
+        )
+        return context
+
+
+class ReadinessWorkbookView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """The overview as an Excel workbook: the same filters, every office."""
+
+    permission_required = READINESS_PERMISSION
+
+    def get(self, request):
+        form = ReadinessFilterForm(request.GET or None, user=request.user)
+        overview = selectors.readiness_overview(
+            user=request.user, filters=form.readiness_filters(), with_details=True
+        )
+        return workbook_response(
+            lambda file: readiness_workbook(file, overview=overview, user=request.user),
+            name="readiness",
+        )
+
+
+class ReadinessRecomputeView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """POST: recompute every office's readiness now, then go back to the page asked from."""
+
+    permission_required = RECOMPUTE_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        summary = services.readiness_refresh()
+        messages.success(
+            request,
+            _(
+                "Readiness of %(offices)s offices recomputed in %(seconds)s s: "
+                "%(changes)s services changed state."
+            )
+            % {
+                "offices": summary.offices,
+                "seconds": f"{summary.duration_s:.1f}",
+                "changes": summary.opened,
+            },
+        )
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = reverse("readiness_overview")
+        return HttpResponseRedirect(target)
+
+
+class ReadinessOfficeView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """One office's services computed now, with the reasons, its history and availability."""
+
+    permission_required = READINESS_PERMISSION
+    template_name = "monitoring/readiness_office.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            office = inventory_selectors.office_get(user=self.request.user, pk=kwargs["pk"])
+        except Office.DoesNotExist as exc:
+            raise Http404(_("No such office in your scope.")) from exc
+        context.update(
+            office=office,
+            report=selectors.readiness_office(office=office),
+            history_days=selectors.READINESS_HISTORY_DAYS,
+        )
+        return context
+
+
+class ReadinessImpactView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Which services a device (or an alert's device) puts at risk: ``?asset=``, ``?alert=``,
+    or ``?q=`` a tag or serial."""
+
+    permission_required = READINESS_PERMISSION
+    template_name = "monitoring/readiness_impact.html"
+
+    def get(self, request, *args, **kwargs):
+        user = request.user
+        self.asset = self.alert = None
+        self.form = ImpactFindForm()
+        alert_id = request.GET.get("alert", "")
+        asset_id = request.GET.get("asset", "")
+        if alert_id.isdigit():
+            try:
+                self.alert = selectors.alert_get(user=user, pk=int(alert_id))
+            except Alert.DoesNotExist as exc:
+                raise Http404(_("No such alert in your scope.")) from exc
+            asset_id = str(self.alert.device.asset_id)
+        if asset_id.isdigit():
+            try:
+                self.asset = inventory_selectors.asset_get(user=user, pk=int(asset_id))
+            except Asset.DoesNotExist as exc:
+                raise Http404(_("No such asset in your scope.")) from exc
+            self.form = ImpactFindForm(initial={"q": self.asset.tag})
+        elif "q" in request.GET:
+            self.form = ImpactFindForm(request.GET)
+            if self.form.is_valid():
+                text = self.form.cleaned_data["q"]
+                found = inventory_selectors.asset_find_exact(user=user, text=text)
+                if found is not None:
+                    return redirect(f"{reverse('readiness_impact')}?asset={found.pk}")
+                self.form.add_error(
+                    "q",
+                    _("No asset with the tag or serial “%(text)s” in your scope.") % {"text": text},
+                )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            form=self.form,
+            asset=self.asset,
+            alert=self.alert,
+            impact=selectors.readiness_asset_impact(asset=self.asset) if self.asset else None,
+        )
+        return context
+
+
+class ReadinessAvailabilityView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """A month's share of time ready per office and service, with the means by region."""
+
+    permission_required = READINESS_PERMISSION
+    template_name = "monitoring/readiness_availability.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        request = self.request
+        form = AvailabilityFilterForm(request.GET or None, user=request.user)
+        filters = form.availability_filters()
+        report = selectors.readiness_availability(user=request.user, filters=filters)
+        show_grid = filters.region is not None or len(report.regions) <= 1
+        rows = report.rows[: selectors.READINESS_GRID_MAX] if show_grid else []
+        query = request.GET.copy()
+        query["month"] = filters.month.strftime("%Y-%m")
+        context.update(
+            form=form,
+            report=report,
+            show_grid=show_grid,
+            rows=rows,
+            capped=show_grid and len(report.rows) > len(rows),
+            grid_max=selectors.READINESS_GRID_MAX,
+            region_links=[
+                (region, "?" + _query_with(query, region=region.region.pk))
+                for region in report.regions
+            ],
+            target=selectors.AVAILABILITY_TARGET,
+            query=query.urlencode(),
+        )
+        return context
+
+
+class ReadinessAvailabilityWorkbookView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """A month's availability as an Excel workbook: the same filters, every office."""
+
+    permission_required = READINESS_PERMISSION
+
+    def get(self, request):
+        form = AvailabilityFilterForm(request.GET or None, user=request.user)
+        report = selectors.readiness_availability(
+            user=request.user, filters=form.availability_filters()
+        )
+        return workbook_response(
+            lambda file: availability_workbook(file, report=report, user=request.user),
+            name="availability",
+        )

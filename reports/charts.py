@@ -106,3 +106,94 @@ def hbar_chart(
 def money(value: int | float | Decimal) -> str:
     """Return an amount in US dollars as the charts write it, e.g. "USD 1,234.50"."""
     return _("USD %(amount)s") % {"amount": f"{Decimal(value):,.2f}"}
+
+
+# --- stacked bars (issue 8: fleet health) ---------------------------------------------------
+
+# Fill of each series, as presentation attributes (no stylesheet needed): working green,
+# in repair amber, unreachable red, retired grey, lost dark; more series reuse the palette.
+STACK_FILLS = ("#1e7b34", "#a15c00", "#b3261e", "#8a939c", "#3d4650", "#0b5394")
+LEGEND_HEIGHT = 24
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One stacked bar: its label and one figure per series."""
+
+    label: str
+    values: Sequence[int]
+
+
+def stacked_bar_chart(
+    *,
+    title: str,
+    description: str,
+    series: Sequence[str],
+    stacks: Sequence[Stack],
+    css_class: str = "chart chart-stacked",
+) -> SafeString:
+    """Return a horizontal stacked bar chart as SVG markup, a legend above, totals at the end.
+
+    Each bar's length is its total against the largest total; its segments are its series.
+    """
+    # The legend: one key per series, wrapped onto more lines when the labels are long.
+    keys, x, y = [], PADDING, PADDING
+    for index, name in enumerate(series):
+        width = 16 + round(len(str(name)) * CHAR_WIDTH) + 16
+        if x > PADDING and x + width > WIDTH:
+            x, y = PADDING, y + LEGEND_HEIGHT
+        fill = STACK_FILLS[index % len(STACK_FILLS)]
+        keys.append(
+            f'<rect x="{x}" y="{y}" width="12" height="12" fill="{fill}" class="chart-key"/>'
+            f'<text x="{x + 16}" y="{y + 11}" class="chart-label">{escape(name)}</text>'
+        )
+        x += width
+    top = y + LEGEND_HEIGHT
+    height = top + PADDING + max(len(stacks), 1) * (BAR_HEIGHT + BAR_GAP)
+    figures = "; ".join(
+        f"{stack.label}: "
+        + ", ".join(
+            f"{name} {_plain_number(value)}"
+            for name, value in zip(series, stack.values, strict=True)
+        )
+        for stack in stacks
+    )
+    parts = [
+        f'<svg class="{escape(css_class)}" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f"<desc>{escape(description)} {escape(figures)}</desc>",
+        *keys,
+    ]
+    if not stacks:
+        parts.append(
+            f'<text x="{PADDING}" y="{top + BAR_HEIGHT - 6}" class="chart-empty">'
+            f"{escape(_('Nothing to show.'))}</text>"
+        )
+    left = label_width([stack.label for stack in stacks])
+    space = WIDTH - left - VALUE_WIDTH - 2 * PADDING
+    totals = [sum(max(value, 0) for value in stack.values) for stack in stacks]
+    largest = max(totals, default=0)
+    for row, (stack, total) in enumerate(zip(stacks, totals, strict=True)):
+        y = top + row * (BAR_HEIGHT + BAR_GAP)
+        middle = y + BAR_HEIGHT / 2 + 5
+        parts.append(
+            f'<text x="{left - 6}" y="{middle}" text-anchor="end" class="chart-label">'
+            f"{escape(stack.label)}</text>"
+        )
+        x = float(left)
+        for index, value in enumerate(stack.values):
+            length = round(space * max(value, 0) / largest, 1) if largest else 0.0
+            if length:
+                fill = STACK_FILLS[index % len(STACK_FILLS)]
+                parts.append(
+                    f'<rect x="{round(x, 1)}" y="{y}" width="{length}" height="{BAR_HEIGHT}" '
+                    f'fill="{fill}" class="chart-segment"/>'
+                )
+            x += length
+        parts.append(
+            f'<text x="{round(x, 1) + 6}" y="{middle}" class="chart-value">'
+            f"{escape(_plain_number(total))}</text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 (every piece of text above is escaped)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -25,7 +25,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from inventory.exports import DATE_FORMAT, MONEY_FORMAT, _xlsx_text, local_naive
-from reports import queries
+from reports import consumables, queries
+from reports import operations as ops
 from reports import reconciliation as rules
 
 # Sheet names may not hold these characters and are at most 31 characters long.
@@ -408,4 +409,739 @@ def reconciliation_workbook(file, *, report: queries.Report, user) -> None:
                 rows=_asset_rows(assets, summary.kind),
                 widths=[16, 18, 26, 14, 12, 18, 16, 12, 14, 12, 12, 60],
             )
+    workbook.save(file)
+
+
+# =================================================================================================
+# Operations reports (issue 8): fleet health and repairs, each a Summary with a native chart
+# and one sheet per table.
+# =================================================================================================
+
+
+def _meta_rows(sheet, title: str, meta: Sequence[tuple[str, object]]) -> None:
+    """Write a title, then one label and value per row, then a blank row."""
+    cell = WriteOnlyCell(sheet, value=_xlsx_text(title))
+    cell.font = _TITLE_FONT
+    sheet.append([cell])
+    for label, value in meta:
+        sheet.append([_cell(sheet, label, bold=True), _cell(sheet, value)])
+    sheet.append([])
+
+
+def _state_headers() -> list[str]:
+    return [str(ops.STATE_LABELS[state]) for state in ops.FLEET_STATES] + [_("Total")]
+
+
+def _state_values(counts: ops.FleetCounts) -> list[int]:
+    return [counts[state] for state in ops.FLEET_STATES] + [counts.total]
+
+
+def fleet_health_workbook(file, *, report: queries.FleetHealthReport, user) -> None:
+    """Write the fleet-health report to ``file`` as an .xlsx workbook (every row included)."""
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = _("Fleet health")
+    workbook.properties.creator = user.get_full_name() or user.get_username()
+    taken: set[str] = set()
+    filters = report.filters
+    who, when = _produced(user)
+
+    sheet = workbook.create_sheet(sheet_name(_("Summary"), taken))
+    headers = [_("Category"), *_state_headers()]
+    _widths(sheet, [24] + [12] * (len(headers) - 1))
+    meta = [
+        (_("Region"), str(filters.region) if filters.region else _("All regions")),
+        (_("Category"), str(filters.category) if filters.category else _("All categories")),
+        (
+            _("Handover set"),
+            filters.handover_set.code if filters.handover_set else _("All assets"),
+        ),
+        (_("Not seen by the poller for (days)"), filters.days),
+        (_("Devices not seen"), report.not_seen_count),
+        (_("Produced by"), who),
+        (_("Produced on (Asia/Dushanbe)"), when),
+    ]
+    _meta_rows(sheet, _("Fleet health"), meta)
+    header_row = len(meta) + 3
+    sheet.freeze_panes = f"B{header_row + 1}"
+    sheet.append(_header(sheet, headers))
+    for row in report.by_category:
+        sheet.append([_cell(sheet, row.label), *_state_values(row.counts)])
+    last_row = header_row + len(report.by_category)
+    sheet.append(
+        [_cell(sheet, _("Total"), bold=True)]
+        + [_cell(sheet, value, bold=True) for value in _state_values(report.total)]
+    )
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = _("Devices by state and category")
+    chart.y_axis.title = _("Devices")
+    for state in ops.CHART_STATES:
+        column = ops.FLEET_STATES.index(state) + 2
+        chart.add_data(
+            Reference(sheet, min_col=column, min_row=header_row, max_row=last_row),
+            titles_from_data=True,
+        )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=header_row + 1, max_row=last_row))
+    chart.x_axis.scaling.orientation = "maxMin"  # first category on top, as on the page
+    chart.height = 9
+    chart.width = 20
+    sheet.add_chart(chart, f"A{last_row + 3}")
+
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("By region"),
+        headers=[_("Region"), *_state_headers()],
+        rows=([row.label, *_state_values(row.counts)] for row in report.by_region),
+        widths=[22] + [12] * 8,
+    )
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("By office"),
+        headers=[_("Region"), _("Office code"), _("Office"), *_state_headers()],
+        rows=(
+            [row.region, row.code, row.label, *_state_values(row.counts)]
+            for row in report.by_office
+        ),
+        widths=[18, 14, 30] + [12] * 8,
+    )
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("Not seen by the poller"),
+        headers=[
+            _("Asset tag"),
+            _("Model"),
+            _("Category"),
+            _("Office"),
+            _("Region"),
+            _("Last answered"),
+            _("Days"),
+        ],
+        rows=(
+            [
+                device.tag,
+                device.model,
+                device.category,
+                device.office,
+                device.region,
+                device.last_reachable_at,
+                device.days,
+            ]
+            for device in report.not_seen
+        ),
+        widths=[16, 28, 14, 28, 18, 14, 8],
+    )
+    workbook.save(file)
+
+
+def _repair_time_values(time: ops.RepairTime) -> list:
+    return [time.count, ops.hours(time.mean), ops.hours(time.median)]
+
+
+def _ticket_values(ticket) -> list:
+    asset = ticket.asset
+    return [
+        ticket.number,
+        ticket.reported_at,
+        asset.tag,
+        str(asset.asset_model),
+        asset.office.name if asset.office else "",
+        str(ticket.get_fault_display()),
+        str(ticket.get_status_display()),
+        ticket.resolved_at,
+    ]
+
+
+TICKET_HEADERS = (
+    gettext_lazy("Ticket"),
+    gettext_lazy("Reported"),
+    gettext_lazy("Asset tag"),
+    gettext_lazy("Model"),
+    gettext_lazy("Office"),
+    gettext_lazy("Fault"),
+    gettext_lazy("Status"),
+    gettext_lazy("Closed"),
+)
+
+
+def repairs_workbook(file, *, report: queries.RepairsReport, user) -> None:
+    """Write the repairs report to ``file`` as an .xlsx workbook (every row included)."""
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = _("Repairs")
+    workbook.properties.creator = user.get_full_name() or user.get_username()
+    taken: set[str] = set()
+    filters = report.filters
+    total = report.total
+    who, when = _produced(user)
+
+    sheet = workbook.create_sheet(sheet_name(_("Summary"), taken))
+    _widths(sheet, [30, 12, 12, 14, 10, 16, 18, 18])
+    meta = [
+        (_("From"), filters.date_from),
+        (_("To"), filters.date_to),
+        (_("Region"), str(filters.region) if filters.region else _("All regions")),
+        (_("Category"), str(filters.category) if filters.category else _("All categories")),
+        (_("Tickets reported"), total.total),
+        (_("Open"), total.open),
+        (_("Resolved"), total.resolved),
+        (_("Beyond repair"), total.beyond_repair),
+        (_("Warranty claims"), total.warranty_claims),
+        (_("Mean time to repair (hours)"), ops.hours(report.repair_time.mean)),
+        (_("Median time to repair (hours)"), ops.hours(report.repair_time.median)),
+        (_("Downtime (hours)"), ops.hours(report.downtime_total)),
+        (_("Assets with repeat failures"), len(report.repeat_failures)),
+        (_("Produced by"), who),
+        (_("Produced on (Asia/Dushanbe)"), when),
+    ]
+    _meta_rows(sheet, _("Repairs"), meta)
+    header_row = len(meta) + 3
+    sheet.freeze_panes = f"B{header_row + 1}"
+    headers = [
+        _("Fault"),
+        _("Tickets"),
+        _("Resolved"),
+        _("Beyond repair"),
+        _("Open"),
+        _("Warranty claims"),
+        _("Mean time to repair (hours)"),
+        _("Median time to repair (hours)"),
+    ]
+    sheet.append(_header(sheet, headers))
+    for _fault, label, counts, time in report.by_fault:
+        sheet.append(
+            [
+                _cell(sheet, label),
+                counts.total,
+                counts.resolved,
+                counts.beyond_repair,
+                counts.open,
+                counts.warranty_claims,
+                ops.hours(time.mean),
+                ops.hours(time.median),
+            ]
+        )
+    last_row = header_row + len(report.by_fault)
+    sheet.append(
+        [
+            _cell(sheet, _("Total"), bold=True),
+            *(
+                _cell(sheet, value, bold=True)
+                for value in (
+                    total.total,
+                    total.resolved,
+                    total.beyond_repair,
+                    total.open,
+                    total.warranty_claims,
+                    ops.hours(report.repair_time.mean),
+                    ops.hours(report.repair_time.median),
+                )
+            ),
+        ]
+    )
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = _("Faults by category")
+    chart.y_axis.title = _("Tickets")
+    chart.legend = None
+    chart.add_data(
+        Reference(sheet, min_col=2, min_row=header_row, max_row=last_row), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=header_row + 1, max_row=last_row))
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.height = 8
+    chart.width = 18
+    sheet.add_chart(chart, f"J{header_row}")
+    # The downtime chart's data: the offices most down, below the faults.
+    top = ops.top_rows(
+        report.downtime, value=lambda row: row.downtime, limit=ops.DOWNTIME_CHART_OFFICES
+    )
+    sheet.append([])
+    sheet.append([])
+    downtime_header = last_row + 3
+    sheet.append(_header(sheet, [_("Office"), _("Downtime (hours)")]))
+    for row in top:
+        sheet.append([_cell(sheet, row.label), ops.hours(row.downtime)])
+    downtime_chart = BarChart()
+    downtime_chart.type = "bar"
+    downtime_chart.title = _("Downtime by office (the %(count)s most)") % {
+        "count": ops.DOWNTIME_CHART_OFFICES
+    }
+    downtime_chart.y_axis.title = _("Hours")
+    downtime_chart.legend = None
+    downtime_chart.add_data(
+        Reference(sheet, min_col=2, min_row=downtime_header, max_row=downtime_header + len(top)),
+        titles_from_data=True,
+    )
+    downtime_chart.set_categories(
+        Reference(sheet, min_col=1, min_row=downtime_header + 1, max_row=downtime_header + len(top))
+    )
+    downtime_chart.x_axis.scaling.orientation = "maxMin"
+    downtime_chart.height = 9
+    downtime_chart.width = 18
+    sheet.add_chart(downtime_chart, f"J{downtime_header}")
+
+    fault_headers = report.fault_labels
+    count_headers = [
+        _("Tickets"),
+        _("Open"),
+        _("Resolved"),
+        _("Beyond repair"),
+        _("Warranty claims"),
+    ]
+
+    def fault_values(counts: ops.FaultCounts) -> list[int]:
+        return [
+            counts.total,
+            counts.open,
+            counts.resolved,
+            counts.beyond_repair,
+            counts.warranty_claims,
+            *(counts.of(fault) for fault in report.faults),
+        ]
+
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("By category"),
+        headers=[_("Category"), *count_headers, *fault_headers],
+        rows=([row.label, *fault_values(row.counts)] for row in report.by_category),
+        widths=[22] + [12] * (5 + len(fault_headers)),
+    )
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("By model"),
+        headers=[_("Model"), _("Category"), *count_headers, *fault_headers],
+        rows=([row.label, row.category, *fault_values(row.counts)] for row in report.by_model),
+        widths=[30, 16] + [12] * (5 + len(fault_headers)),
+    )
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("Time to repair"),
+        headers=[
+            _("Category"),
+            _("Repairs"),
+            _("Mean time to repair (hours)"),
+            _("Median time to repair (hours)"),
+            _("Beyond repair"),
+        ],
+        rows=(
+            [row.label, *_repair_time_values(row.time), row.beyond_repair]
+            for row in report.repair_time_by_category
+        ),
+        widths=[22, 10, 18, 18, 14],
+    )
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("Downtime by office"),
+        headers=[_("Region"), _("Office code"), _("Office"), _("Tickets"), _("Downtime (hours)")],
+        rows=(
+            [row.region, row.code, row.label, row.tickets, ops.hours(row.downtime)]
+            for row in report.downtime
+        ),
+        widths=[18, 14, 30, 10, 16],
+    )
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("Warranty claims"),
+        headers=[*(str(text) for text in TICKET_HEADERS), _("Supplier's reference")],
+        rows=(
+            [*_ticket_values(ticket), ticket.supplier_reference]
+            for ticket in report.warranty_claims
+        ),
+        widths=[14, 12, 16, 28, 28, 18, 16, 12, 20],
+    )
+    _table_sheet(
+        workbook,
+        taken,
+        title=_("Repeat failures"),
+        headers=[str(text) for text in TICKET_HEADERS],
+        rows=(
+            _ticket_values(ticket) for repeat in report.repeat_failures for ticket in repeat.tickets
+        ),
+        widths=[14, 12, 16, 28, 28, 18, 16, 12],
+    )
+    workbook.save(file)
+
+
+# =================================================================================================
+# Operations reports (issue 8): consumables forecast and usage, each a Summary with a native
+# chart and one sheet per table.
+# =================================================================================================
+
+
+MONTH_FORMAT = "mmm yyyy"
+
+
+def _title_rows(sheet, title: str, meta: Sequence[tuple[str, object]]) -> int:
+    """Write a title, one label and value per row, then a blank row; return the rows written."""
+    cell = WriteOnlyCell(sheet, value=_xlsx_text(title))
+    cell.font = _TITLE_FONT
+    sheet.append([cell])
+    for label, value in meta:
+        sheet.append([_cell(sheet, label, bold=True), _cell(sheet, value)])
+    sheet.append([])
+    return len(meta) + 2
+
+
+def _totals_sheet(
+    workbook,
+    taken,
+    *,
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    total: Sequence,
+    widths: Sequence[int],
+) -> int:
+    """Add a sheet holding one table and its bold totals row; return the table's rows."""
+    sheet = workbook.create_sheet(sheet_name(title, taken))
+    _widths(sheet, widths)
+    sheet.freeze_panes = "A2"
+    sheet.append(_header(sheet, headers))
+    count = 0
+    for values in rows:
+        sheet.append([_cell(sheet, value) for value in values])
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    sheet.append([_cell(sheet, value, bold=True) for value in total])
+    return count
+
+
+def _order_headers(horizons: Sequence[int]) -> list[str]:
+    return [
+        _("Cartridge"),
+        _("Printer model"),
+        *(_("Within %(days)s days") % {"days": days} for days in horizons),
+        _("Supplies"),
+        _("Need unknown"),
+    ]
+
+
+def _order_values(line) -> list:
+    return [
+        line.key.description,
+        line.key.model,
+        *line.quantities.values(),
+        line.supplies,
+        line.unknown,
+    ]
+
+
+def _order_total(table: consumables.OrderTable, *, lead: int = 0) -> list:
+    return [_("Total"), *([""] * (lead + 1)), *table.total_cells, table.supplies, table.unknown]
+
+
+def _place_name(place, *, none: str) -> str:
+    return str(place) if place is not None else none
+
+
+FORECAST_HEADERS = (
+    gettext_lazy("Asset tag"),
+    gettext_lazy("Office code"),
+    gettext_lazy("Office"),
+    gettext_lazy("Region"),
+    gettext_lazy("Model"),
+    gettext_lazy("Supply"),
+    gettext_lazy("Level (%)"),
+    gettext_lazy("Level read on"),
+    gettext_lazy("Runs out"),
+    gettext_lazy("Earliest"),
+    gettext_lazy("Latest"),
+    gettext_lazy("Confidence"),
+    gettext_lazy("Method"),
+    gettext_lazy("Why no date"),
+)
+
+
+def _forecast_rows(report: queries.ConsumablesReport):
+    offices = {office.pk: office for office, _table in report.offices if office is not None}
+    # The words depend on the row only through these; each translated once, not per row.
+    words_seen: dict[tuple, consumables.ForecastWords] = {}
+    for row in queries.consumables_export_rows(report):
+        office = offices.get(row.office_id)
+        key = (
+            row.runs_out is None,
+            row.confidence,
+            row.method,
+            row.reason,
+            consumables.is_stale(row.level_at, now=report.now),
+        )
+        words = words_seen.get(key)
+        if words is None:
+            words = words_seen[key] = consumables.forecast_words(
+                runs_out=row.runs_out,
+                confidence=row.confidence,
+                method=row.method,
+                reason=row.reason,
+                level_at=row.level_at,
+                now=report.now,
+            )
+        dated = words.runs_out is not None
+        yield [
+            row.tag,
+            office.code if office else "",
+            office.name if office else "",
+            office.region.name if office else "",
+            f"{row.manufacturer} {row.model}",
+            row.description,
+            None if row.level is None else round(row.level, 1),
+            row.level_at,
+            row.runs_out if dated else None,
+            row.earliest if dated else None,
+            row.latest if dated else None,
+            words.confidence,
+            words.method,
+            words.reason,
+        ]
+
+
+def _plain_sheet(
+    workbook, taken, *, title: str, headers: Sequence[str], rows: Iterable[Sequence], widths
+) -> int:
+    """Add a sheet holding one long table, like ``_table_sheet`` but writing plain values
+    (a cell object only for dates): several times faster for tens of thousands of rows."""
+    sheet = workbook.create_sheet(sheet_name(title, taken))
+    _widths(sheet, widths)
+    sheet.freeze_panes = "A2"
+    sheet.append(_header(sheet, headers))
+    count = 0
+    for values in rows:
+        cells = []
+        for value in values:
+            if isinstance(value, str):
+                value = _xlsx_text(value)
+            elif isinstance(value, dt.datetime):
+                value = WriteOnlyCell(sheet, value=local_naive(value).date())
+                value.number_format = DATE_FORMAT
+            cells.append(value)
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    return count
+
+
+def consumables_workbook(file, *, report: queries.ConsumablesReport, user) -> None:
+    """Write the consumables forecast to ``file`` as an .xlsx workbook (every row included)."""
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = _("Consumables forecast")
+    workbook.properties.creator = user.get_full_name() or user.get_username()
+    taken: set[str] = set()
+    filters = report.filters
+    who, when = _produced(user)
+    horizons = consumables.HORIZONS
+
+    sheet = workbook.create_sheet(sheet_name(_("Summary"), taken))
+    headers = _order_headers(horizons)
+    _widths(sheet, [34, 26] + [14] * (len(headers) - 2))
+    meta = [
+        (
+            _("What to order for"),
+            _("Whole country") if report.whole_country else _("All your offices"),
+        ),
+        (_("Region (forecast list)"), _place_name(filters.region, none=_("All regions"))),
+        (_("Office (forecast list)"), filters.office.code if filters.office else _("All offices")),
+        (_("Produced by"), who),
+        (_("Produced on (Asia/Dushanbe)"), when),
+    ]
+    header_row = _title_rows(sheet, _("Consumables forecast"), meta) + 1
+    sheet.freeze_panes = f"C{header_row + 1}"
+    sheet.append(_header(sheet, headers))
+    for line in report.national.lines:
+        sheet.append([_cell(sheet, value) for value in _order_values(line)])
+    last_row = header_row + len(report.national.lines)
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
+    sheet.append([_cell(sheet, value, bold=True) for value in _order_total(report.national)])
+    # The chart's data: the cartridges needed within 90 days, most first, below the table.
+    lines = consumables.chart_lines(report.national.lines)
+    sheet.append([])
+    chart_top = last_row + 3
+    sheet.append(
+        _header(
+            sheet,
+            [_("Cartridge"), _("Within %(days)s days") % {"days": consumables.CHART_HORIZON}],
+        )
+    )
+    for line in lines:
+        sheet.append([_cell(sheet, str(line.key)), line.quantities[consumables.CHART_HORIZON]])
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = _("Cartridges to order within %(days)s days") % {
+        "days": consumables.CHART_HORIZON
+    }
+    chart.y_axis.title = _("Cartridges")
+    chart.legend = None
+    chart.add_data(
+        Reference(sheet, min_col=2, min_row=chart_top, max_row=chart_top + len(lines)),
+        titles_from_data=True,
+    )
+    chart.set_categories(
+        Reference(sheet, min_col=1, min_row=chart_top + 1, max_row=chart_top + len(lines))
+    )
+    chart.x_axis.scaling.orientation = "maxMin"  # the most needed on top, as on the page
+    chart.height = max(6, 1 + 0.6 * len(lines))
+    chart.width = 20
+    sheet.add_chart(chart, f"D{chart_top}")
+
+    all_regions = [line for _region, table in report.regions for line in table.lines]
+    _totals_sheet(
+        workbook,
+        taken,
+        title=_("By region"),
+        headers=[_("Region"), *headers],
+        rows=(
+            [_place_name(region, none=_("No office")), *_order_values(line)]
+            for region, table in report.regions
+            for line in table.lines
+        ),
+        total=_order_total(
+            consumables.OrderTable(key=None, lines=all_regions, horizons=horizons), lead=1
+        ),
+        widths=[20, 34, 26] + [14] * (len(headers) - 2),
+    )
+    all_offices = [line for _office, table in report.offices for line in table.lines]
+    _totals_sheet(
+        workbook,
+        taken,
+        title=_("By office"),
+        headers=[_("Region"), _("Office code"), _("Office"), *headers],
+        rows=(
+            [
+                _place_name(office.region if office else None, none=""),
+                office.code if office else "",
+                _place_name(office, none=_("No office")),
+                *_order_values(line),
+            ]
+            for office, table in report.offices
+            for line in table.lines
+        ),
+        total=_order_total(
+            consumables.OrderTable(key=None, lines=all_offices, horizons=horizons), lead=3
+        ),
+        widths=[18, 14, 30, 34, 26] + [14] * (len(headers) - 2),
+    )
+    _plain_sheet(
+        workbook,
+        taken,
+        title=_("Forecasts"),
+        headers=[str(text) for text in FORECAST_HEADERS],
+        rows=_forecast_rows(report),
+        widths=[14, 12, 28, 18, 26, 30, 10, 12, 12, 12, 12, 12, 14, 36],
+    )
+    workbook.save(file)
+
+
+def _month_label(month: dt.date) -> str:
+    return formats.date_format(month, "M Y")
+
+
+def usage_workbook(file, *, report: queries.UsageReport, user) -> None:
+    """Write the usage report to ``file`` as an .xlsx workbook (every office and device)."""
+    scanned = report.filters.category == "scanner"
+    title = _("Usage: pages scanned") if scanned else _("Usage: pages printed")
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = title
+    workbook.properties.creator = user.get_full_name() or user.get_username()
+    taken: set[str] = set()
+    filters = report.filters
+    who, when = _produced(user)
+    months = report.months
+
+    sheet = workbook.create_sheet(sheet_name(_("Summary"), taken))
+    _widths(sheet, [34, 16])
+    meta = [
+        (_("Devices"), _("Scanners") if scanned else _("Printers")),
+        (_("From month"), _month_label(months[0])),
+        (_("To month"), _month_label(months[-1])),
+        (_("Region"), _place_name(filters.region, none=_("All regions"))),
+        (_("Office"), filters.office.code if filters.office else _("All offices")),
+        (_("Devices counted"), report.devices - report.not_counted),
+        (_("Not counted: no page counter reading"), report.not_counted),
+        (_("Produced by"), who),
+        (_("Produced on (Asia/Dushanbe)"), when),
+    ]
+    header_row = _title_rows(sheet, title, meta) + 1
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.append(_header(sheet, [_("Month"), _("Pages")]))
+    totals = report.by_office.month_totals
+    for month, pages in zip(months, totals, strict=True):
+        cell = WriteOnlyCell(sheet, value=month)
+        cell.number_format = MONTH_FORMAT
+        sheet.append([cell, pages])
+    last_row = header_row + len(months)
+    sheet.append(
+        [
+            _cell(sheet, _("Total"), bold=True),
+            _cell(sheet, sum(pages for pages in totals if pages is not None), bold=True),
+        ]
+    )
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = _("Pages scanned per month") if scanned else _("Pages printed per month")
+    chart.y_axis.title = _("Pages")
+    chart.legend = None
+    chart.add_data(
+        Reference(sheet, min_col=2, min_row=header_row, max_row=last_row), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=header_row + 1, max_row=last_row))
+    chart.x_axis.number_format = MONTH_FORMAT
+    chart.height = 8
+    chart.width = 22
+    sheet.add_chart(chart, f"D{header_row}")
+
+    month_headers = [_month_label(month) for month in months]
+    _totals_sheet(
+        workbook,
+        taken,
+        title=_("By office"),
+        headers=[
+            _("Region"),
+            _("Office code"),
+            _("Office"),
+            _("Devices"),
+            *month_headers,
+            _("Total"),
+        ],
+        rows=(
+            [
+                _place_name(line.label.region if line.label else None, none=""),
+                line.label.code if line.label else "",
+                _place_name(line.label, none=_("No office")),
+                line.devices,
+                *line.pages,
+                line.total,
+            ]
+            for line in report.by_office.lines
+        ),
+        total=[_("Total"), "", "", report.by_office.devices, *totals, report.by_office.total],
+        widths=[18, 14, 30, 10] + [11] * (len(months) + 1),
+    )
+    if scanned:
+        _totals_sheet(
+            workbook,
+            taken,
+            title=_("By scanner"),
+            headers=[_("Asset tag"), _("Model"), _("Office code"), *month_headers, _("Total")],
+            rows=(
+                [
+                    line.label.tag,
+                    line.label.model,
+                    line.label.office.code if line.label.office else "",
+                    *line.pages,
+                    line.total,
+                ]
+                for line in report.by_device.lines
+            ),
+            total=[_("Total"), "", "", *report.by_device.month_totals, report.by_device.total],
+            widths=[16, 28, 14] + [11] * (len(months) + 1),
+        )
     workbook.save(file)

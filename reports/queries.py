@@ -21,13 +21,17 @@ that every count on the page equals the length of its list.
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
@@ -47,6 +51,8 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, Replace, Round, RowNumber, Upper
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deployments.choices import (
     ARRIVED_OUTCOMES,
@@ -65,9 +71,19 @@ from deployments.models import (
 )
 from inventory.access import scope_assets, scope_offices, scope_regions, sees_whole_country
 from inventory.choices import AssetStatus, OfficeKind
-from inventory.models import Asset, Category, HandoverSet, HandoverSetLine, Office, Region
-from monitoring.choices import Health, RepairStatus
-from monitoring.models import MonitoredDevice, RepairTicket
+from inventory.models import (
+    Asset,
+    AssetModel,
+    Category,
+    HandoverSet,
+    HandoverSetLine,
+    Office,
+    Region,
+)
+from monitoring.choices import FaultCategory, Health, RepairStatus
+from monitoring.models import MonitoredDevice, PollOutcome, RepairTicket, SupplyForecast
+from reports import consumables
+from reports import operations as ops
 from reports import reconciliation as rules
 
 # Transfers on which an asset whose line is still open is travelling.
@@ -957,3 +973,866 @@ def selection_queryset(
         region_id=selection.region_id,
         office_id=selection.office_id,
     ).order_by("tag")
+
+
+# =================================================================================================
+# Operations reports (issue 8): fleet health and repairs. Rules in reports.operations.
+# =================================================================================================
+
+
+# Devices not seen by the poller that the fleet-health page lists; the workbook has them all.
+NOT_SEEN_ROWS = 100
+# Warranty claims the repairs page lists; the workbook has them all.
+WARRANTY_ROWS = 100
+
+
+def report_categories() -> QuerySet[Category]:
+    """Return the categories a report can be limited to, in the catalogue's order."""
+    return Category.objects.order_by("sort_order", "code")
+
+
+@dataclass(frozen=True)
+class FleetFilters:
+    """What the fleet-health report covers, and after how many days silence counts."""
+
+    region: Region | None = None
+    category: Category | None = None
+    handover_set: HandoverSet | None = None
+    days: int = ops.NOT_SEEN_DAYS_DEFAULT
+
+
+@dataclass
+class FleetRow:
+    """One row of a fleet-health table: a category, a region or an office, and its counts."""
+
+    label: str
+    counts: ops.FleetCounts
+    # What the asset list filters by for this row ("category", "region", "office" → id).
+    params: dict[str, int]
+    code: str = ""  # an office's code
+    region: str = ""  # an office's region
+
+
+@dataclass(frozen=True)
+class NotSeenDevice:
+    """A polled device the poller has not heard from for the report's number of days."""
+
+    asset_id: int
+    tag: str
+    model: str
+    category: str
+    office: str
+    region: str
+    last_reachable_at: dt.datetime | None
+    days: int | None  # None: never answered
+
+
+@dataclass
+class FleetHealthReport:
+    """Everything the fleet-health page and workbook show."""
+
+    filters: FleetFilters
+    by_category: list[FleetRow]
+    by_region: list[FleetRow]
+    by_office: list[FleetRow]
+    total: ops.FleetCounts
+    not_seen: list[NotSeenDevice]
+    not_seen_count: int
+    now: dt.datetime
+
+
+def fleet_assets(*, user, filters: FleetFilters) -> QuerySet[Asset]:
+    """Return the assets the fleet-health report counts: in scope, narrowed by the filters."""
+    assets = scope_assets(user, Asset.objects.all())
+    if filters.region is not None:
+        assets = assets.filter(office__region=filters.region)
+    if filters.category is not None:
+        assets = assets.filter(asset_model__category=filters.category)
+    if filters.handover_set is not None:
+        assets = assets.filter(handover_set=filters.handover_set)
+    return assets
+
+
+def fleet_state_expression() -> Case:
+    """Return the SQL of ``ops.fleet_state`` for an asset row (one state per asset)."""
+    open_repair = Exists(
+        RepairTicket.objects.filter(asset_id=OuterRef("pk"), stops_work=True).exclude(
+            status__in=REPAIR_DONE_STATUSES
+        )
+    )
+    down = Exists(
+        MonitoredDevice.objects.filter(asset_id=OuterRef("pk"), enabled=True, health=Health.DOWN)
+    )
+    return Case(
+        When(status=AssetStatus.LOST, then=Value(ops.LOST)),
+        When(status=AssetStatus.RETIRED, then=Value(ops.RETIRED)),
+        When(status=AssetStatus.IN_REPAIR, then=Value(ops.IN_REPAIR)),
+        When(open_repair, then=Value(ops.IN_REPAIR)),
+        When(status=AssetStatus.IN_STOCK, then=Value(ops.IN_STOCK)),
+        When(status=AssetStatus.IN_TRANSIT, then=Value(ops.IN_TRANSIT)),
+        When(down, then=Value(ops.UNREACHABLE)),
+        default=Value(ops.WORKING),
+        output_field=CharField(),
+    )
+
+
+def fleet_groups(*, user, filters: FleetFilters) -> list[ops.FleetGroup]:
+    """Return the assets counted per category, office and state (one grouped query)."""
+    rows = (
+        fleet_assets(user=user, filters=filters)
+        .annotate(state=fleet_state_expression())
+        .values("asset_model__category_id", "office__region_id", "office_id", "state")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return [
+        ops.FleetGroup(
+            category_id=row["asset_model__category_id"],
+            region_id=row["office__region_id"],
+            office_id=row["office_id"],
+            state=row["state"],
+            count=row["count"],
+        )
+        for row in rows
+    ]
+
+
+def not_seen_devices(*, user, filters: FleetFilters, now: dt.datetime) -> QuerySet[MonitoredDevice]:
+    """Return the polled devices silent for ``filters.days`` days or more (or never heard)."""
+    cutoff = now - dt.timedelta(days=filters.days)
+    return MonitoredDevice.objects.filter(
+        Q(last_reachable_at__lt=cutoff) | Q(last_reachable_at__isnull=True),
+        enabled=True,
+        asset__in=fleet_assets(user=user, filters=filters),
+    )
+
+
+def fleet_health_report(
+    *, user, filters: FleetFilters, first_rows: int | None = NOT_SEEN_ROWS
+) -> FleetHealthReport:
+    """Return the fleet-health report: per category, region and office, and devices not seen.
+
+    Five queries whatever the fleet's size: the grouped counts, the categories, the offices
+    named, the silent devices' number and their rows (``first_rows`` of them; None: all).
+    """
+    now = timezone.now()
+    groups = fleet_groups(user=user, filters=filters)
+    categories = {category.pk: category for category in report_categories()}
+    office_ids = {group.office_id for group in groups if group.office_id is not None}
+    offices = {
+        office.pk: office
+        for office in Office.objects.filter(pk__in=office_ids).select_related("region")
+    }
+    no_office, no_region = _("No office"), _("No region")
+
+    by_category = []
+    for category_id, counts in ops.fleet_rollup(groups, lambda g: g.category_id).items():
+        category = categories.get(category_id)
+        by_category.append(
+            (
+                (category.sort_order, category.code) if category else (0, ""),
+                FleetRow(
+                    label=str(category) if category else "—",
+                    counts=counts,
+                    params={"category": category_id},
+                ),
+            )
+        )
+    regions = {office.region_id: office.region for office in offices.values()}
+    by_region = []
+    for region_id, counts in ops.fleet_rollup(groups, lambda g: g.region_id).items():
+        region = regions.get(region_id)
+        params = {"region": region_id} if region_id is not None else {}
+        by_region.append(
+            (
+                (0, region.sort_order, region.name) if region else (1, 0, ""),
+                FleetRow(label=str(region) if region else no_region, counts=counts, params=params),
+            )
+        )
+    by_office = []
+    for office_id, counts in ops.fleet_rollup(groups, lambda g: g.office_id).items():
+        office = offices.get(office_id)
+        if office is None:
+            key = (1, 0, "", "")
+            row = FleetRow(label=no_office, counts=counts, params={}, region=no_region)
+        else:
+            key = (0, office.region.sort_order, office.region.name, office.name)
+            row = FleetRow(
+                label=office.name,
+                counts=counts,
+                params={"office": office_id},
+                code=office.code,
+                region=str(office.region),
+            )
+        by_office.append((key, row))
+
+    devices = not_seen_devices(user=user, filters=filters, now=now)
+    listed = devices.select_related(
+        "asset__asset_model__manufacturer", "asset__asset_model__category", "asset__office__region"
+    ).order_by(F("last_reachable_at").asc(nulls_first=True), "asset__tag")
+    if first_rows is not None:
+        listed = listed[:first_rows]
+    not_seen = [
+        NotSeenDevice(
+            asset_id=device.asset_id,
+            tag=device.asset.tag,
+            model=str(device.asset.asset_model),
+            category=str(device.asset.asset_model.category),
+            office=device.asset.office.name if device.asset.office else "",
+            region=str(device.asset.office.region) if device.asset.office else "",
+            last_reachable_at=device.last_reachable_at,
+            days=ops.days_since(device.last_reachable_at, now=now),
+        )
+        for device in listed
+    ]
+    return FleetHealthReport(
+        filters=filters,
+        by_category=[row for _key, row in sorted(by_category, key=lambda item: item[0])],
+        by_region=[row for _key, row in sorted(by_region, key=lambda item: item[0])],
+        by_office=[row for _key, row in sorted(by_office, key=lambda item: item[0])],
+        total=ops.fleet_total(groups),
+        not_seen=not_seen,
+        not_seen_count=len(not_seen) if first_rows is None else devices.count(),
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class RepairFilters:
+    """The period a repairs report covers (local dates, both included), a region, a category."""
+
+    date_from: dt.date
+    date_to: dt.date
+    region: Region | None = None
+    category: Category | None = None
+
+    @property
+    def start(self) -> dt.datetime:
+        """Return the period's first moment: midnight starting ``date_from`` in Dushanbe."""
+        return dt.datetime.combine(self.date_from, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+    @property
+    def end(self) -> dt.datetime:
+        """Return the moment after the period: midnight ending ``date_to`` in Dushanbe."""
+        return dt.datetime.combine(
+            self.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE)
+        )
+
+
+def repair_filters_default() -> RepairFilters:
+    """Return the repairs report's filters when none are chosen: the last 12 months."""
+    date_from, date_to = ops.period_default(timezone.localdate())
+    return RepairFilters(date_from=date_from, date_to=date_to)
+
+
+@dataclass
+class FaultRow:
+    """One row of a faults table: a model or a category, and its tickets per fault."""
+
+    label: str
+    counts: ops.FaultCounts
+    category: str = ""  # a model's category
+
+
+@dataclass
+class RepairTimeRow:
+    """How long repairs took for one category (or fault), and how many were beyond repair."""
+
+    label: str
+    time: ops.RepairTime
+    beyond_repair: int
+
+
+@dataclass
+class DowntimeRow:
+    """An office's downtime in the period: tickets that stopped work there, and their time."""
+
+    office_id: int | None
+    label: str
+    code: str
+    region: str
+    tickets: int
+    downtime: dt.timedelta
+
+
+@dataclass
+class RepeatFailure:
+    """An asset that failed again within the window, with those tickets (oldest first)."""
+
+    asset: Asset
+    tickets: list[RepairTicket]
+
+
+@dataclass
+class RepairsReport:
+    """Everything the repairs page and workbook show."""
+
+    filters: RepairFilters
+    now: dt.datetime
+    faults: list[str]  # the faults that occur, in the choices' order
+    total: ops.FaultCounts
+    by_fault: list[tuple[str, str, ops.FaultCounts, ops.RepairTime]]  # fault, label, …
+    by_category: list[FaultRow]
+    by_model: list[FaultRow]
+    repair_time: ops.RepairTime
+    repair_time_by_category: list[RepairTimeRow]
+    downtime: list[DowntimeRow]  # most down first
+    warranty_claims: list[RepairTicket]
+    repeat_failures: list[RepeatFailure]
+
+    @property
+    def downtime_total(self) -> dt.timedelta:
+        return sum((row.downtime for row in self.downtime), dt.timedelta(0))
+
+    @property
+    def fault_labels(self) -> list[str]:
+        labels = dict(FaultCategory.choices)
+        return [str(labels.get(fault, fault)) for fault in self.faults]
+
+
+def repair_tickets(*, user, filters: RepairFilters) -> QuerySet[RepairTicket]:
+    """Return the tickets in the user's scope on assets of the region and category chosen."""
+    tickets = RepairTicket.objects.all()
+    if not sees_whole_country(user):
+        tickets = tickets.filter(asset__in=scope_assets(user, Asset.objects.all()))
+    if filters.region is not None:
+        tickets = tickets.filter(asset__office__region=filters.region)
+    if filters.category is not None:
+        tickets = tickets.filter(asset__asset_model__category=filters.category)
+    return tickets
+
+
+def repair_tickets_reported(*, user, filters: RepairFilters) -> QuerySet[RepairTicket]:
+    """Return the tickets reported in the period (what faults, times and claims count)."""
+    return repair_tickets(user=user, filters=filters).filter(
+        reported_at__gte=filters.start, reported_at__lt=filters.end
+    )
+
+
+def _ticket_rows(tickets: QuerySet[RepairTicket]) -> QuerySet[RepairTicket]:
+    return tickets.select_related(
+        "asset__asset_model__manufacturer", "asset__asset_model__category", "asset__office__region"
+    )
+
+
+def repairs_report(
+    *, user, filters: RepairFilters, first_rows: int | None = WARRANTY_ROWS
+) -> RepairsReport:
+    """Return the repairs report for the period: faults, times to repair, downtime, claims.
+
+    Eight queries whatever the number of tickets: the tickets grouped by model, fault,
+    status and claim; the categories; the models named; the resolved tickets' times; the
+    downtime tickets; their offices; the warranty claims (``first_rows``; None: all); the
+    repeat failures.
+    """
+    now = timezone.now()
+    reported = repair_tickets_reported(user=user, filters=filters).order_by()
+    groups = [
+        ops.FaultGroup(
+            model_id=row["asset__asset_model_id"],
+            category_id=row["asset__asset_model__category_id"],
+            fault=row["fault"],
+            status=row["status"],
+            warranty_claim=row["warranty_claim"],
+            count=row["count"],
+        )
+        for row in reported.values(
+            "asset__asset_model_id",
+            "asset__asset_model__category_id",
+            "fault",
+            "status",
+            "warranty_claim",
+        ).annotate(count=Count("pk"))
+    ]
+    categories = {category.pk: category for category in report_categories()}
+    model_ids = {group.model_id for group in groups}
+    models = {
+        model.pk: model
+        for model in AssetModel.objects.filter(pk__in=model_ids).select_related("manufacturer")
+    }
+    fault_labels = dict(FaultCategory.choices)
+    faults = ops.faults_seen(groups, FaultCategory.values)
+
+    # Times to repair, of the tickets reported in the period and resolved.
+    durations: dict[str, list[dt.timedelta]] = {}
+    by_category_durations: dict[int | None, list[dt.timedelta]] = {}
+    for category_id, fault, reported_at, resolved_at in reported.filter(
+        status=RepairStatus.RESOLVED, resolved_at__isnull=False
+    ).values_list("asset__asset_model__category_id", "fault", "reported_at", "resolved_at"):
+        duration = ops.time_to_repair(reported_at, resolved_at)
+        durations.setdefault(fault, []).append(duration)
+        by_category_durations.setdefault(category_id, []).append(duration)
+
+    def category_order(category_id):
+        category = categories.get(category_id)
+        return (category.sort_order, category.code) if category else (0, "")
+
+    by_category_counts = ops.fault_rollup(groups, lambda g: g.category_id)
+    by_category = [
+        FaultRow(label=str(categories.get(category_id) or "—"), counts=counts)
+        for category_id, counts in sorted(
+            by_category_counts.items(), key=lambda item: category_order(item[0])
+        )
+    ]
+    by_model = [
+        FaultRow(
+            label=str(models[model_id]) if model_id in models else "—",
+            counts=counts,
+            category=str(categories.get(models[model_id].category_id) or "")
+            if model_id in models
+            else "",
+        )
+        for model_id, counts in ops.fault_rollup(groups, lambda g: g.model_id).items()
+    ]
+    by_model.sort(key=lambda row: (-row.counts.total, row.label))
+    by_fault_counts = ops.fault_rollup(groups, lambda g: g.fault)
+    by_fault = [
+        (
+            fault,
+            str(fault_labels.get(fault, fault)),
+            by_fault_counts[fault],
+            ops.repair_time(durations.get(fault, [])),
+        )
+        for fault in faults
+    ]
+    all_durations = [duration for values in durations.values() for duration in values]
+    repair_time_by_category = [
+        RepairTimeRow(
+            label=row.label,
+            time=ops.repair_time(by_category_durations.get(category_id, [])),
+            beyond_repair=counts.beyond_repair,
+        )
+        for row, (category_id, counts) in zip(
+            by_category,
+            sorted(by_category_counts.items(), key=lambda item: category_order(item[0])),
+            strict=True,
+        )
+    ]
+
+    # Downtime: tickets that stop work and overlap the period, clipped to it, per office.
+    start, end = filters.start, filters.end
+    per_office: dict[int | None, list] = {}
+    for office_id, reported_at, resolved_at in (
+        repair_tickets(user=user, filters=filters)
+        .filter(stops_work=True, reported_at__lt=min(end, now))
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
+        .values_list("asset__office_id", "reported_at", "resolved_at")
+        .order_by()
+    ):
+        down = ops.downtime_clipped(
+            reported_at=reported_at, resolved_at=resolved_at, start=start, end=end, now=now
+        )
+        if down:
+            entry = per_office.setdefault(office_id, [0, dt.timedelta(0)])
+            entry[0] += 1
+            entry[1] += down
+    offices = {
+        office.pk: office
+        for office in Office.objects.filter(pk__in=[pk for pk in per_office if pk]).select_related(
+            "region"
+        )
+    }
+    downtime = []
+    for office_id, (count, down) in per_office.items():
+        office = offices.get(office_id)
+        downtime.append(
+            DowntimeRow(
+                office_id=office_id if office else None,
+                label=office.name if office else _("No office"),
+                code=office.code if office else "",
+                region=str(office.region) if office else "",
+                tickets=count,
+                downtime=down,
+            )
+        )
+    downtime.sort(key=lambda row: (-row.downtime, row.label))
+
+    claims = _ticket_rows(reported.filter(warranty_claim=True)).order_by("-reported_at", "-pk")
+    if first_rows is not None:
+        claims = claims[:first_rows]
+
+    # Repeat failures: tickets of the assets with two or more in the period.
+    again = reported.values("asset_id").annotate(count=Count("pk")).filter(count__gte=2)
+    candidates = list(
+        _ticket_rows(reported.filter(asset_id__in=again.values("asset_id"))).order_by(
+            "reported_at", "pk"
+        )
+    )
+    tickets = {ticket.pk: ticket for ticket in candidates}
+    repeats = ops.repeat_failures(
+        ops.TicketPoint(asset_id=t.asset_id, ticket_id=t.pk, reported_at=t.reported_at)
+        for t in candidates
+    )
+    repeat_failures = [
+        RepeatFailure(
+            asset=tickets[points[0].ticket_id].asset,
+            tickets=[tickets[point.ticket_id] for point in points],
+        )
+        for points in repeats.values()
+    ]
+
+    return RepairsReport(
+        filters=filters,
+        now=now,
+        faults=faults,
+        total=ops.fault_rollup(groups, lambda g: None).get(None, ops.FaultCounts()),
+        by_fault=by_fault,
+        by_category=by_category,
+        by_model=by_model,
+        repair_time=ops.repair_time(all_durations),
+        repair_time_by_category=repair_time_by_category,
+        downtime=downtime,
+        warranty_claims=list(claims),
+        repeat_failures=repeat_failures,
+    )
+
+
+# =================================================================================================
+# Operations reports (issue 8): consumables forecast and usage. Rules in reports.consumables.
+# =================================================================================================
+
+
+# Categories the usage report counts pages of: printed (printers), scanned (scanners).
+USAGE_CATEGORIES = ("printer", "scanner")
+# Forecast rows per page of the consumables report; the workbook has them all.
+FORECAST_ROWS = 100
+
+
+def _assets_in_scope(user, queryset: QuerySet, *, asset: str) -> QuerySet:
+    """Return the rows of ``queryset`` whose asset (reached by ``asset``) the user may see."""
+    if sees_whole_country(user):
+        return queryset
+    return queryset.filter(**{f"{asset}__in": scope_assets(user, Asset.objects.all()).values("pk")})
+
+
+def report_offices(*, user) -> QuerySet[Office]:
+    """Return the offices the user may filter a report by, by code."""
+    return scope_offices(user, Office.objects.select_related("region")).order_by("code")
+
+
+def _region_order(region: Region | None) -> tuple:
+    """Return a sort key: regions in their order, no region last."""
+    return (1, 0, "") if region is None else (0, region.sort_order, region.code)
+
+
+@dataclass(frozen=True)
+class ConsumablesFilters:
+    """Which forecasts the consumables report lists: where, how sure, how soon."""
+
+    region: Region | None = None
+    office: Office | None = None
+    confidence: str = ""
+    within_days: int | None = None
+
+
+@dataclass
+class ConsumablesReport:
+    """The forecasts listed (a lazy query, paged by the view) and what to order.
+
+    ``national``: every supply in the user's scope (the whole country for national users);
+    ``regions``: per region (the chosen one only, when a region or office is chosen);
+    ``office``: the chosen office's, when one is; ``offices``: every office's, when asked.
+    """
+
+    filters: ConsumablesFilters
+    now: dt.datetime
+    forecasts: QuerySet[SupplyForecast]
+    national: consumables.OrderTable
+    regions: list[tuple[Region | None, consumables.OrderTable]]
+    office: consumables.OrderTable | None
+    whole_country: bool
+    offices: list[tuple[Office | None, consumables.OrderTable]] = field(default_factory=list)
+
+
+def consumables_forecasts(
+    *, user, filters: ConsumablesFilters, now: dt.datetime
+) -> QuerySet[SupplyForecast]:
+    """Return the stored forecasts in scope and filters, soonest run-out first.
+
+    ``due`` is the run-out date, or NULL when the forecast has none or its latest level
+    reading is older than ``consumables.STALE_DAYS`` (``stale``): those come last.
+    """
+    cutoff = consumables.stale_cutoff(now)
+    forecasts = _assets_in_scope(user, SupplyForecast.objects.all(), asset="device__asset")
+    if filters.region is not None:
+        forecasts = forecasts.filter(device__asset__office__region=filters.region)
+    if filters.office is not None:
+        forecasts = forecasts.filter(device__asset__office=filters.office)
+    forecasts = forecasts.annotate(
+        stale=_flag(Q(level_at__lt=cutoff)),
+        due=Case(
+            When(level_at__lt=cutoff, then=Value(None)),
+            default=F("runs_out"),
+        ),
+    )
+    if filters.confidence:
+        forecasts = forecasts.filter(confidence=filters.confidence, due__isnull=False)
+    if filters.within_days is not None:
+        forecasts = forecasts.filter(due__lte=now + dt.timedelta(days=filters.within_days))
+    return forecasts.select_related(
+        "device__asset__office__region", "device__asset__asset_model__manufacturer"
+    ).order_by(F("due").asc(nulls_last=True), "device__asset__tag", "supply_index")
+
+
+def consumables_supply_rows(*, user, now: dt.datetime) -> Iterator[consumables.SupplyRow]:
+    """Yield every stored forecast in the user's scope as the order rule reads it (one
+    streamed query). Whether the level is stale is worked out here, in SQL: a stale row's
+    run-out date is not read (datetimes are slow to read on SQLite)."""
+    cutoff = consumables.stale_cutoff(now)
+    rows = (
+        _assets_in_scope(user, SupplyForecast.objects.all(), asset="device__asset")
+        .order_by()
+        .values_list(
+            "device__asset__office_id",
+            "device__asset__office__region_id",
+            "description",
+            "device__asset__asset_model__name",
+            Case(When(level_at__lt=cutoff, then=Value(None)), default=F("runs_out")),
+            "percent_per_day",
+            "reason",
+            _flag(Q(level_at__lt=cutoff)),
+        )
+    )
+    return map(consumables.SupplyRow._make, rows.iterator(chunk_size=5000))
+
+
+def consumables_report(
+    *, user, filters: ConsumablesFilters, now: dt.datetime | None = None, by_office: bool = False
+) -> ConsumablesReport:
+    """Return the consumables forecast report: three queries (every forecast in scope for the
+    orders, the regions, and the forecasts listed when the caller reads them); one more for
+    the offices' names ``by_office``."""
+    now = now or timezone.now()
+    orders = consumables.orders(consumables_supply_rows(user=user, now=now), now=now)
+    wanted = filters.region or (filters.office.region if filters.office else None)
+    regions = []
+    if orders.regions:
+        names = {region.pk: region for region in report_regions(user=user)}
+        regions = sorted(
+            (
+                (names.get(region_id), table)
+                for region_id, table in orders.regions.items()
+                if wanted is None or region_id == wanted.pk
+            ),
+            key=lambda item: _region_order(item[0]),
+        )
+    office = None
+    if filters.office is not None:
+        office = orders.offices.get(filters.office.pk) or consumables.OrderTable(
+            key=filters.office.pk, lines=[]
+        )
+    offices = []
+    if by_office:
+        names = Office.objects.select_related("region").in_bulk([pk for pk in orders.offices if pk])
+        offices = sorted(
+            ((names.get(pk), table) for pk, table in orders.offices.items()),
+            key=lambda item: (
+                *_region_order(item[0].region if item[0] else None),
+                item[0].code if item[0] else "",
+            ),
+        )
+    return ConsumablesReport(
+        filters=filters,
+        now=now,
+        forecasts=consumables_forecasts(user=user, filters=filters, now=now),
+        national=orders.national,
+        regions=regions,
+        office=office,
+        whole_country=sees_whole_country(user),
+        offices=offices,
+    )
+
+
+class ForecastExport(NamedTuple):
+    """One listed forecast, as the workbook writes it."""
+
+    tag: str
+    office_id: int | None
+    manufacturer: str
+    model: str
+    description: str
+    level: float | None
+    level_at: dt.datetime | None
+    runs_out: dt.datetime | None
+    earliest: dt.datetime | None
+    latest: dt.datetime | None
+    confidence: str
+    method: str
+    reason: str
+
+
+def consumables_export_rows(report: ConsumablesReport) -> Iterator[ForecastExport]:
+    """Yield the forecasts the report lists, all of them, as plain values (one streamed
+    query: model instances of five tables per row take seconds for a national list)."""
+    rows = report.forecasts.values_list(
+        "device__asset__tag",
+        "device__asset__office_id",
+        "device__asset__asset_model__manufacturer__name",
+        "device__asset__asset_model__name",
+        "description",
+        "level",
+        "level_at",
+        "runs_out",
+        "earliest",
+        "latest",
+        "confidence",
+        "method",
+        "reason",
+    )
+    return map(ForecastExport._make, rows.iterator(chunk_size=5000))
+
+
+# --- usage ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageFilters:
+    """Which devices' counters the usage report reads, and over which months."""
+
+    first_month: dt.date
+    last_month: dt.date
+    region: Region | None = None
+    office: Office | None = None
+    category: str = "printer"  # one of USAGE_CATEGORIES
+
+
+@dataclass(frozen=True)
+class UsageDevice:
+    """A monitored printer or scanner whose page counter the usage report reads."""
+
+    device_id: int
+    asset_id: int
+    tag: str
+    model: str
+    office: Office | None
+
+
+@dataclass
+class UsageReport:
+    """Pages per office and month (and per device for scanners), with what was not counted."""
+
+    filters: UsageFilters
+    months: list[dt.date]
+    by_office: consumables.UsageTable
+    by_device: consumables.UsageTable
+    devices: int  # monitored devices of the category in scope and filters
+    not_counted: int  # of which no page-counter reading in or around the period
+
+
+def usage_assets(*, user, filters: UsageFilters) -> QuerySet[Asset]:
+    """Return the monitored assets of the category in scope and filters."""
+    assets = scope_assets(
+        user,
+        Asset.objects.filter(
+            monitoring__isnull=False, asset_model__category__code=filters.category
+        ),
+    )
+    if filters.region is not None:
+        assets = assets.filter(office__region=filters.region)
+    if filters.office is not None:
+        assets = assets.filter(office=filters.office)
+    return assets
+
+
+def usage_readings(
+    *, device_ids: QuerySet, start: dt.datetime, end: dt.datetime
+) -> Iterator[tuple[int, dt.datetime, int]]:
+    """Yield ``(device id, polled at, page counter)`` of these devices, by device and time.
+
+    The readings of [start, end), each device's last reading before ``start`` and its first
+    at or after ``end``: one streamed query (the two boundary readings are found per device
+    through the (device, -polled_at) index, in uncorrelated subqueries).
+    """
+    counted = PollOutcome.objects.filter(page_count__isnull=False)
+
+    def boundary(condition: dict, order: str) -> QuerySet:
+        return (
+            MonitoredDevice.objects.filter(pk__in=device_ids)
+            .annotate(
+                reading=Subquery(
+                    counted.filter(device_id=OuterRef("pk"), **condition)
+                    .order_by(order)
+                    .values("pk")[:1]
+                )
+            )
+            .values("reading")
+        )
+
+    readings = (
+        counted.filter(device_id__in=device_ids)
+        .filter(
+            Q(polled_at__gte=start, polled_at__lt=end)
+            | Q(pk__in=boundary({"polled_at__lt": start}, "-polled_at"))
+            | Q(pk__in=boundary({"polled_at__gte": end}, "polled_at"))
+        )
+        .order_by("device_id", "polled_at")
+        .values_list("device_id", "polled_at", "page_count")
+    )
+    return readings.iterator(chunk_size=5000)
+
+
+def usage_report(*, user, filters: UsageFilters, tz: dt.tzinfo | None = None) -> UsageReport:
+    """Return pages per office and month from the page counters: three queries (devices,
+    their offices, the readings), whatever the number of devices."""
+    tz = tz or timezone.get_current_timezone()
+    months = consumables.months_between(filters.first_month, filters.last_month)
+    start, end = consumables.period_bounds(filters.first_month, filters.last_month, tz=tz)
+    assets = usage_assets(user=user, filters=filters)
+    rows = list(
+        assets.order_by("tag").values_list(
+            "monitoring__pk",
+            "pk",
+            "tag",
+            "asset_model__manufacturer__name",
+            "asset_model__name",
+            "office_id",
+        )
+    )
+    office_ids = {row[5] for row in rows if row[5] is not None}
+    offices = Office.objects.select_related("region").in_bulk(office_ids) if office_ids else {}
+    devices = {
+        device_id: UsageDevice(
+            device_id=device_id,
+            asset_id=asset_id,
+            tag=tag,
+            model=f"{manufacturer} {model}",
+            office=offices.get(office_id),
+        )
+        for device_id, asset_id, tag, manufacturer, model, office_id in rows
+    }
+    pages = consumables.device_month_pages(
+        usage_readings(device_ids=assets.values("monitoring__pk"), start=start, end=end)
+        if devices
+        else (),
+        months=months,
+        tz=tz,
+    )
+    pages = {device_id: counts for device_id, counts in pages.items() if device_id in devices}
+
+    def office_of(device_id: int) -> int | None:
+        office = devices[device_id].office
+        return office.pk if office else None
+
+    by_office = consumables.usage_by(pages, months=months, key=office_of)
+    for line in by_office.lines:
+        line.label = offices.get(line.key)
+
+    def office_order(line: consumables.UsageLine) -> tuple:
+        office = line.label
+        return (*_region_order(office.region if office else None), office.code if office else "")
+
+    by_office.lines.sort(key=office_order)
+    by_device = consumables.usage_by(pages, months=months, key=lambda device_id: device_id)
+    for line in by_device.lines:
+        line.label = devices[line.key]
+    by_device.lines.sort(
+        key=lambda line: (line.label.office.code if line.label.office else "~", line.label.tag)
+    )
+    return UsageReport(
+        filters=filters,
+        months=months,
+        by_office=by_office,
+        by_device=by_device,
+        devices=len(devices),
+        not_counted=len(devices) - len(pages),
+    )

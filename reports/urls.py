@@ -22,4 +22,20 @@ urlpatterns = [
         views.ReconciliationWorkbookView.as_view(),
         name="reconciliation_xlsx",
     ),
+    path("reports/fleet-health/", views.FleetHealthView.as_view(), name="fleet_health"),
+    path(
+        "reports/fleet-health.xlsx",
+        views.FleetHealthWorkbookView.as_view(),
+        name="fleet_health_xlsx",
+    ),
+    path("reports/repairs/", views.RepairsReportView.as_view(), name="repairs_report"),
+    path("reports/repairs.xlsx", views.RepairsWorkbookView.as_view(), name="repairs_xlsx"),
+    path("reports/consumables/", views.ConsumablesView.as_view(), name="consumables_report"),
+    path(
+        "reports/consumables.xlsx",
+        views.ConsumablesWorkbookView.as_view(),
+        name="consumables_xlsx",
+    ),
+    path("reports/usage/", views.UsageView.as_view(), name="usage_report"),
+    path("reports/usage.xlsx", views.UsageWorkbookView.as_view(), name="usage_xlsx"),
 ]

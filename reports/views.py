@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.http import FileResponse, QueryDict
+from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from inventory.exports import CONTENT_TYPES, XLSX, export_filename, filters_describe
+from inventory.exports import filters_describe, workbook_response
 from inventory.models import Asset
 from inventory.views import ListPageMixin
-from reports import charts, queries
+from reports import charts, consumables, queries
+from reports import operations as ops
 from reports import reconciliation as rules
-from reports.excel import reconciliation_workbook
+from reports.excel import (
+    consumables_workbook,
+    fleet_health_workbook,
+    reconciliation_workbook,
+    repairs_workbook,
+    usage_workbook,
+)
 from reports.filtersets import ReconciliationAssetFilterSet
-from reports.forms import ReconciliationFilterForm, selection_from
+from reports.forms import (
+    ConsumablesFilterForm,
+    FleetHealthFilterForm,
+    ReconciliationFilterForm,
+    RepairsFilterForm,
+    UsageFilterForm,
+    selection_from,
+)
 from reports.tables import ReconciliationAssetTable
 
 # Everyone with a role reads the reports, each within their scope.
@@ -144,21 +157,10 @@ class ReconciliationWorkbookView(LoginRequiredMixin, PermissionRequiredMixin, Vi
         report = queries.reconciliation_report(
             user=request.user, filters=form.report_filters(), first_rows=0
         )
-        file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (the response closes it)
-        try:
-            reconciliation_workbook(file, report=report, user=request.user)
-            file.seek(0)
-        except BaseException:
-            file.close()
-            raise
-        response = FileResponse(
-            file,
-            as_attachment=True,
-            filename=export_filename(name="reconciliation", export_format=XLSX),
-            content_type=CONTENT_TYPES[XLSX],
+        return workbook_response(
+            lambda file: reconciliation_workbook(file, report=report, user=request.user),
+            name="reconciliation",
         )
-        add_never_cache_headers(response)
-        return response
 
 
 class ReconciliationAssetsView(PermissionRequiredMixin, ListPageMixin):
@@ -219,3 +221,330 @@ class ReconciliationAssetsView(PermissionRequiredMixin, ListPageMixin):
             report_url=f"{reverse('reconciliation')}?{query.urlencode()}",
         )
         return context
+
+
+# =================================================================================================
+# Operations reports (issue 8): fleet health and repairs.
+# =================================================================================================
+
+
+def _fleet_query(filters: queries.FleetFilters) -> QueryDict:
+    """Return the report's filters as the page's query string."""
+    query = QueryDict(mutable=True)
+    for key, value in (
+        ("region", filters.region),
+        ("category", filters.category),
+        ("set", filters.handover_set),
+    ):
+        if value is not None:
+            query[key] = value.pk
+    if filters.days != ops.NOT_SEEN_DAYS_DEFAULT:
+        query["days"] = filters.days
+    return query
+
+
+def fleet_cells(counts: ops.FleetCounts, *, filters: queries.FleetFilters, params: dict | None):
+    """Return a row's figures as (state, count, URL of the asset list showing them).
+
+    The asset list shows a figure where its filters can: the total, and the states that are
+    one asset status (in stock, in transit, retired, lost). ``params`` None: no list (no
+    office or no region).
+    """
+    base = QueryDict(mutable=True)
+    for key, value in (
+        ("region", filters.region),
+        ("category", filters.category),
+        ("handover_set", filters.handover_set),
+    ):
+        if value is not None:
+            base[key] = value.pk
+    if params is not None:
+        for key, value in params.items():
+            base[key] = value
+    asset_list = reverse("asset_list")
+    cells = []
+    for state in (*ops.FLEET_STATES, None):
+        count = counts.total if state is None else counts[state]
+        url = ""
+        if params is not None and count and (state is None or state in ops.STATE_STATUS):
+            query = base.copy()
+            if state is not None:
+                query["status"] = ops.STATE_STATUS[state]
+            url = f"{asset_list}?{query.urlencode()}"
+        cells.append((state or "total", count, url))
+    return cells
+
+
+def fleet_charts(report: queries.FleetHealthReport) -> dict:
+    """Return the fleet-health page's SVG chart: the states of each category."""
+    states = ops.CHART_STATES
+    return {
+        "states": charts.stacked_bar_chart(
+            title=_("Devices by state and category"),
+            description=_("Number of devices working, in repair, unreachable, retired and lost."),
+            series=[str(ops.STATE_LABELS[state]) for state in states],
+            stacks=[
+                charts.Stack(row.label, [row.counts[state] for state in states])
+                for row in report.by_category
+            ],
+        )
+    }
+
+
+class FleetHealthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    permission_required = REPORT_PERMISSION
+    template_name = "reports/fleet_health.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = FleetHealthFilterForm(self.request.GET or None, user=self.request.user)
+        filters = form.report_filters()
+        report = queries.fleet_health_report(user=self.request.user, filters=filters)
+
+        def linked(rows):
+            return [
+                (row, fleet_cells(row.counts, filters=filters, params=row.params or None))
+                for row in rows
+            ]
+
+        context.update(
+            form=form,
+            report=report,
+            charts=fleet_charts(report),
+            state_labels=[ops.STATE_LABELS[state] for state in ops.FLEET_STATES],
+            category_rows=linked(report.by_category),
+            region_rows=linked(report.by_region),
+            office_rows=linked(report.by_office),
+            total_cells=fleet_cells(report.total, filters=filters, params={}),
+            query=_fleet_query(filters).urlencode(),
+        )
+        return context
+
+
+class FleetHealthWorkbookView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = REPORT_PERMISSION
+
+    def get(self, request):
+        form = FleetHealthFilterForm(request.GET or None, user=request.user)
+        report = queries.fleet_health_report(
+            user=request.user, filters=form.report_filters(), first_rows=None
+        )
+        return workbook_response(
+            lambda file: fleet_health_workbook(file, report=report, user=request.user),
+            name="fleet-health",
+        )
+
+
+def repairs_charts(report: queries.RepairsReport) -> dict:
+    """Return the repairs page's SVG charts: faults by category, downtime by office."""
+    top = ops.top_rows(
+        report.downtime, value=lambda row: row.downtime, limit=ops.DOWNTIME_CHART_OFFICES
+    )
+    return {
+        "faults": charts.hbar_chart(
+            title=_("Faults by category"),
+            description=_("Number of tickets reported in the period, by kind of fault."),
+            bars=[charts.Bar(label, counts.total) for _f, label, counts, _t in report.by_fault],
+        ),
+        "downtime": charts.hbar_chart(
+            title=_("Downtime by office"),
+            description=_("Hours devices could not be used in the period, the offices most down."),
+            bars=[charts.Bar(row.label, ops.hours(row.downtime) or 0.0) for row in top],
+            number=lambda value: _("%(hours)s h") % {"hours": f"{value:,.1f}"},
+            css_class="chart chart-discrepancies",
+        ),
+    }
+
+
+def _repairs_query(filters: queries.RepairFilters) -> QueryDict:
+    query = QueryDict(mutable=True)
+    query["date_from"] = filters.date_from.isoformat()
+    query["date_to"] = filters.date_to.isoformat()
+    if filters.region is not None:
+        query["region"] = filters.region.pk
+    if filters.category is not None:
+        query["category"] = filters.category.pk
+    return query
+
+
+class RepairsReportView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    permission_required = REPORT_PERMISSION
+    template_name = "reports/repairs.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = RepairsFilterForm(self.request.GET or None, user=self.request.user)
+        filters = form.report_filters()
+        report = queries.repairs_report(user=self.request.user, filters=filters)
+        text = ops.duration_text
+        context.update(
+            form=form,
+            report=report,
+            charts=repairs_charts(report),
+            ttr_mean=text(report.repair_time.mean),
+            ttr_median=text(report.repair_time.median),
+            downtime_total=text(report.downtime_total),
+            downtime_tickets=sum(row.tickets for row in report.downtime),
+            downtime_rows=[(row, text(row.downtime)) for row in report.downtime],
+            fault_rows=[
+                (fault, label, counts, time, text(time.mean), text(time.median))
+                for fault, label, counts, time in report.by_fault
+            ],
+            category_rows=[
+                (
+                    row,
+                    [row.counts.of(fault) for fault in report.faults],
+                    text(times.time.mean),
+                    text(times.time.median),
+                )
+                for row, times in zip(
+                    report.by_category, report.repair_time_by_category, strict=True
+                )
+            ],
+            model_rows=[
+                (row, [row.counts.of(fault) for fault in report.faults]) for row in report.by_model
+            ],
+            total_faults=[report.total.of(fault) for fault in report.faults],
+            query=_repairs_query(filters).urlencode(),
+            repeat_window=ops.REPEAT_WINDOW_DAYS,
+        )
+        return context
+
+
+class RepairsWorkbookView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = REPORT_PERMISSION
+
+    def get(self, request):
+        form = RepairsFilterForm(request.GET or None, user=request.user)
+        report = queries.repairs_report(
+            user=request.user, filters=form.report_filters(), first_rows=None
+        )
+        return workbook_response(
+            lambda file: repairs_workbook(file, report=report, user=request.user),
+            name="repairs",
+        )
+
+
+# =================================================================================================
+# Operations reports (issue 8): consumables forecast and usage.
+# =================================================================================================
+
+
+def _filters_query(request) -> str:
+    """Return the page's filters as a query string (without the page number)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def consumables_charts(report: queries.ConsumablesReport) -> dict:
+    """Return the consumables page's SVG chart: cartridges needed within 90 days."""
+    lines = consumables.chart_lines(report.national.lines)
+    return {
+        "orders": charts.hbar_chart(
+            title=_("Cartridges to order within %(days)s days")
+            % {"days": consumables.CHART_HORIZON},
+            description=_("Number of cartridges of each kind needed, the most needed first."),
+            bars=[
+                charts.Bar(str(line.key), line.quantities[consumables.CHART_HORIZON])
+                for line in lines
+            ],
+        )
+    }
+
+
+class ConsumablesView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    permission_required = REPORT_PERMISSION
+    template_name = "reports/consumables.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = ConsumablesFilterForm(self.request.GET or None, user=self.request.user)
+        report = queries.consumables_report(user=self.request.user, filters=form.report_filters())
+        page = Paginator(report.forecasts, queries.FORECAST_ROWS).get_page(
+            self.request.GET.get("page")
+        )
+        rows = [
+            (
+                forecast,
+                consumables.forecast_words(
+                    runs_out=forecast.runs_out,
+                    confidence=forecast.confidence,
+                    method=forecast.method,
+                    reason=forecast.reason,
+                    level_at=forecast.level_at,
+                    now=report.now,
+                ),
+            )
+            for forecast in page
+        ]
+        context.update(
+            form=form,
+            report=report,
+            page=page,
+            rows=rows,
+            horizons=consumables.HORIZONS,
+            charts=consumables_charts(report),
+            stale_days=consumables.STALE_DAYS,
+            query=_filters_query(self.request),
+        )
+        return context
+
+
+class ConsumablesWorkbookView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = REPORT_PERMISSION
+
+    def get(self, request):
+        form = ConsumablesFilterForm(request.GET or None, user=request.user)
+        report = queries.consumables_report(
+            user=request.user, filters=form.report_filters(), by_office=True
+        )
+        return workbook_response(
+            lambda file: consumables_workbook(file, report=report, user=request.user),
+            name="consumables",
+        )
+
+
+def usage_charts(report: queries.UsageReport) -> dict:
+    """Return the usage page's SVG chart: pages per month."""
+    scanned = report.filters.category == "scanner"
+    return {
+        "months": charts.hbar_chart(
+            title=_("Pages scanned per month") if scanned else _("Pages printed per month"),
+            description=_("Pages counted by the devices' page counters, month by month."),
+            bars=[
+                charts.Bar(formats.date_format(month, "YEAR_MONTH_FORMAT"), pages)
+                for month, pages in zip(report.months, report.by_office.month_totals, strict=True)
+                if pages is not None  # a month no device was read in: nothing to draw
+            ],
+        )
+    }
+
+
+class UsageView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    permission_required = REPORT_PERMISSION
+    template_name = "reports/usage.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = UsageFilterForm(self.request.GET or None, user=self.request.user)
+        report = queries.usage_report(user=self.request.user, filters=form.report_filters())
+        context.update(
+            form=form,
+            report=report,
+            scanned=report.filters.category == "scanner",
+            charts=usage_charts(report),
+            query=_filters_query(self.request),
+        )
+        return context
+
+
+class UsageWorkbookView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = REPORT_PERMISSION
+
+    def get(self, request):
+        form = UsageFilterForm(request.GET or None, user=request.user)
+        report = queries.usage_report(user=request.user, filters=form.report_filters())
+        return workbook_response(
+            lambda file: usage_workbook(file, report=report, user=request.user), name="usage"
+        )

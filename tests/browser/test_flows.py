@@ -504,3 +504,97 @@ def test_an_auditor_samples_verifies_three_on_a_phone_and_downloads_the_workbook
     assert figures["Verified found (quantity)"] == 2
     assert figures["Registered (USD)"] == 5000
     assert campaign.number in str(rows) and "20261130" in str(rows)
+
+
+def test_an_officer_finds_why_birth_registration_is_degraded_and_the_toner_to_order(
+    page: Page, log_in
+):
+    """Readiness overview → the office's reasons → the device's services at risk → the
+    consumables forecast and its workbook."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from monitoring import services
+    from monitoring.models import PollOutcome
+    from tests.factories import CRServiceFactory
+    from tests.monitoring.test_readiness_service import device_at, require, set_health
+
+    officer = make_user("logistics_officer", username="olga", first_name="Olga")
+    birth = CRServiceFactory(code="birth", name_en="Birth registration", sort_order=1)
+    require(birth, min_count=1)
+    region = RegionFactory(code="SU", name_en="Sughd")
+    office = OfficeFactory(
+        code="CR-SU-VAH", name_en="Vahdat CR office", district=DistrictFactory(region=region)
+    )
+    office.services.set([birth])
+    elsewhere = OfficeFactory(
+        name_en="Khorog CR office", district=DistrictFactory(region=RegionFactory(code="GB"))
+    )
+    elsewhere.services.set([birth])
+    device_at(elsewhere, services=[birth])
+    first = device_at(office, services=[birth], monitored=True)
+    second = device_at(office, services=[birth], monitored=True)
+    set_health(second, "down")
+    # The working printer's toner falls 3 % a day, from 80 % to 53 % yesterday: it runs out in
+    # about 17 days, and a new cartridge lasts 33: 1, 2 and 3 cartridges in 30, 60, 90 days.
+    device = first.monitoring
+    now = timezone.now()
+    for day in range(10, 0, -1):
+        level = 80.0 - 3 * (10 - day)
+        supplies = [
+            {
+                "index": "1.1",
+                "description": "Black Toner TK-3160",
+                "supply_class": "supplyThatIsConsumed",
+                "type": "toner",
+                "unit": "percent",
+                "level": int(level),
+                "max_capacity": 100,
+                "percent": level,
+            }
+        ]
+        PollOutcome.objects.create(
+            device=device,
+            polled_at=now - dt.timedelta(days=day),
+            reachable=True,
+            health="up",
+            supplies=supplies,
+            page_count=1000 + 50 * (10 - day),
+            fingerprint=str(day),
+        )
+    device.supplies = supplies
+    device.save(update_fields=["supplies"])
+    services.supply_forecasts_refresh()
+    services.readiness_refresh()
+
+    log_in(page.context, officer)
+    page.goto("/")
+    page.get_by_role("link", name="Readiness", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Service readiness")
+    expect(page.locator("#national")).to_contain_text("2 offices")
+    page.locator("#region-SU").get_by_role("link", name="Show its offices").click()
+    grid_cell = page.locator("#readiness-grid td").filter(has_text="Degraded")
+    expect(grid_cell).to_have_count(1)
+    grid_cell.get_by_role("link").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Readiness of Vahdat CR office")
+    row = page.locator("#service-birth")
+    expect(row).to_contain_text("Degraded")
+    expect(row).to_contain_text(second.tag)
+    row.get_by_role("link", name=second.tag).click()
+
+    expect(page.locator("#services-at-risk")).to_contain_text("Birth registration")
+    page.locator("#services-at-risk").get_by_role("link", name="Details").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Impact of a device")
+    expect(page.locator("main")).to_contain_text("Birth registration")
+
+    page.get_by_role("link", name="Reports", exact=True).click()
+    page.get_by_role("link", name="Consumables forecast").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Consumables forecast")
+    expect(page.locator("#forecast-table")).to_contain_text(first.tag)
+    order = page.locator("#orders-national tbody tr").filter(has_text="Black Toner TK-3160")
+    expect(order.locator("td.num")).to_have_text(["1", "2", "3", "1", "0"])
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel workbook").click()
+    assert download.value.suggested_filename.startswith("consumables-")

@@ -36,14 +36,15 @@ EXPECTED = {
     # ... asset, services, history, history services, names of models/offices/sets/services,
     # the deployments panel: its transfers and its handover acts, and the monitoring panel:
     # the monitored device with its profile, and its page-counter history, and the repairs
-    # panel: the asset's repair tickets, and the verifications panel: its latest verifications
-    "asset_detail": 19,
+    # panel: the asset's repair tickets, and the verifications panel: its latest verifications,
+    # and the services-at-risk panel: whether a requirement names the asset's category and zone
+    "asset_detail": 20,
     "dashboard": 12,
     "office_list": 9,
     # ... and the deployments panels: plan lines, deliveries and signed acts per category,
     # the office's newest acts and the transfers on their way to it, and the monitoring panel:
-    # its devices per health, and the devices
-    "office_detail": 16,
+    # its devices per health, and the devices, and the readiness panel: its open periods
+    "office_detail": 17,
     # session, user, 2 permission lookups, roles, assets, their donors
     "asset_labels": 7,
     # the same, plus the check that the chosen region exists

@@ -362,11 +362,13 @@ def test_saving_a_round_costs_the_same_few_queries_for_1_and_50_devices(rows):
         summary = services.monitoring_results_save(results=results)
     sql = "\n".join(q["sql"] for q in ctx.captured_queries)
     # Read the devices (with their last stored outcome), store the outcomes, update the
-    # devices' health, update the facts of those that answered.
+    # devices' health, update the facts of those that answered; then the supply forecasts of
+    # the printers whose outcome was stored: read their supplies and history, replace their
+    # forecasts (monitoring.services.supply_forecasts_refresh).
     statements = [
         q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
     ]
-    assert len(statements) == 4, sql
+    assert len(statements) == 4 + 4, sql
     assert summary.saved == rows and summary.stored == rows
 
 
