@@ -386,7 +386,7 @@ def test_the_sql_says_stale_as_the_rule_does(fleet):
         f"Toner {index}": (consumables.is_stale(NOW - age, now=NOW),) * 2
         for index, age in enumerate(ages)
     }
-    assert [stale for stale, _none in got.values()] == [False, False, True, True]
+    assert [got[f"Toner {index}"][0] for index in range(4)] == [False, False, True, True]
 
 
 @pytest.mark.django_db
