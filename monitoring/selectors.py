@@ -937,7 +937,10 @@ def readiness_overview(
     shared: dict[tuple[str, object], ReadinessCell] = {}
     column = {service.pk: index for index, service in enumerate(services)}
     cells: dict[int, list[ReadinessCell]] = {}
-    for office_id, service_id, state, kinds, *details in values.iterator(chunk_size=10_000):
+    # Fetched at once, not through a server-side cursor: PostgreSQL plans a cursor for its
+    # first rows, and with statistics not yet updated after a bulk recomputation it chose a
+    # nested loop over offices × periods (17 s at 5,000 offices, against 0.05 s).
+    for office_id, service_id, state, kinds, *details in list(values):
         index = column.get(service_id)
         if index is None:
             continue
@@ -1495,9 +1498,9 @@ def readiness_availability(
         )
         if filters.service is not None:
             periods = periods.filter(service=filters.service)
-        for office_id, service_id, since, until, state in periods.values_list(
-            "office_id", "service_id", "since", "until", "state"
-        ).iterator(chunk_size=10_000):
+        for office_id, service_id, since, until, state in list(  # no cursor: see above
+            periods.values_list("office_id", "service_id", "since", "until", "state")
+        ):
             pairs.setdefault((office_id, service_id), []).append((since, until, state))
     by_service = [AvailabilitySummary(service) for service in services]
     regions: dict[int, RegionAvailability] = {}
