@@ -80,6 +80,37 @@ def _widths(sheet, widths: Sequence[int]) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
+def _hbar_chart(
+    sheet,
+    *,
+    title: str,
+    axis_title: str,
+    header_row: int,
+    rows: int,
+    anchor: str,
+    height: float = 8,
+    width: float = 18,
+) -> None:
+    """Add a native horizontal bar chart of the ``rows`` below ``header_row`` (labels in A,
+    values in B, the header naming the series), first row on top as on the page."""
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = title
+    chart.y_axis.title = axis_title
+    chart.legend = None
+    chart.add_data(
+        Reference(sheet, min_col=2, min_row=header_row, max_row=header_row + rows),
+        titles_from_data=True,
+    )
+    chart.set_categories(
+        Reference(sheet, min_col=1, min_row=header_row + 1, max_row=header_row + rows)
+    )
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.height = height
+    chart.width = width
+    sheet.add_chart(chart, anchor)
+
+
 def _stage_headers() -> list[str]:
     headers = []
     for stage in rules.STAGES:
@@ -235,21 +266,14 @@ def _summary(workbook, taken, *, report: queries.Report, user) -> None:
                 _cell(sheet, _money(figure.value or 0)),
             ]
         )
-    chart = BarChart()
-    chart.type = "bar"
-    chart.title = _("Devices at each stage")
-    chart.y_axis.title = _("Devices")
-    chart.legend = None
-    data = Reference(sheet, min_col=2, min_row=chart_top, max_row=chart_top + len(rules.STAGES))
-    labels = Reference(
-        sheet, min_col=1, min_row=chart_top + 1, max_row=chart_top + len(rules.STAGES)
+    _hbar_chart(
+        sheet,
+        title=_("Devices at each stage"),
+        axis_title=_("Devices"),
+        header_row=chart_top,
+        rows=len(rules.STAGES),
+        anchor=f"F{chart_top}",
     )
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(labels)
-    chart.x_axis.scaling.orientation = "maxMin"  # first stage on top, as on the page
-    chart.height = 8
-    chart.width = 18
-    sheet.add_chart(chart, f"F{chart_top}")
 
 
 def _place_rows(report: queries.Report, level: str):
@@ -418,16 +442,6 @@ def reconciliation_workbook(file, *, report: queries.Report, user) -> None:
 # =================================================================================================
 
 
-def _meta_rows(sheet, title: str, meta: Sequence[tuple[str, object]]) -> None:
-    """Write a title, then one label and value per row, then a blank row."""
-    cell = WriteOnlyCell(sheet, value=_xlsx_text(title))
-    cell.font = _TITLE_FONT
-    sheet.append([cell])
-    for label, value in meta:
-        sheet.append([_cell(sheet, label, bold=True), _cell(sheet, value)])
-    sheet.append([])
-
-
 def _state_headers() -> list[str]:
     return [str(ops.STATE_LABELS[state]) for state in ops.FLEET_STATES] + [_("Total")]
 
@@ -460,7 +474,7 @@ def fleet_health_workbook(file, *, report: queries.FleetHealthReport, user) -> N
         (_("Produced by"), who),
         (_("Produced on (Asia/Dushanbe)"), when),
     ]
-    _meta_rows(sheet, _("Fleet health"), meta)
+    _title_rows(sheet, _("Fleet health"), meta)
     header_row = len(meta) + 3
     sheet.freeze_panes = f"B{header_row + 1}"
     sheet.append(_header(sheet, headers))
@@ -598,7 +612,7 @@ def repairs_workbook(file, *, report: queries.RepairsReport, user) -> None:
         (_("Produced by"), who),
         (_("Produced on (Asia/Dushanbe)"), when),
     ]
-    _meta_rows(sheet, _("Repairs"), meta)
+    _title_rows(sheet, _("Repairs"), meta)
     header_row = len(meta) + 3
     sheet.freeze_panes = f"B{header_row + 1}"
     headers = [
@@ -644,19 +658,14 @@ def repairs_workbook(file, *, report: queries.RepairsReport, user) -> None:
         ]
     )
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
-    chart = BarChart()
-    chart.type = "bar"
-    chart.title = _("Faults by category")
-    chart.y_axis.title = _("Tickets")
-    chart.legend = None
-    chart.add_data(
-        Reference(sheet, min_col=2, min_row=header_row, max_row=last_row), titles_from_data=True
+    _hbar_chart(
+        sheet,
+        title=_("Faults by category"),
+        axis_title=_("Tickets"),
+        header_row=header_row,
+        rows=last_row - header_row,
+        anchor=f"J{header_row}",
     )
-    chart.set_categories(Reference(sheet, min_col=1, min_row=header_row + 1, max_row=last_row))
-    chart.x_axis.scaling.orientation = "maxMin"
-    chart.height = 8
-    chart.width = 18
-    sheet.add_chart(chart, f"J{header_row}")
     # The downtime chart's data: the offices most down, below the faults.
     top = ops.top_rows(
         report.downtime, value=lambda row: row.downtime, limit=ops.DOWNTIME_CHART_OFFICES
@@ -667,24 +676,15 @@ def repairs_workbook(file, *, report: queries.RepairsReport, user) -> None:
     sheet.append(_header(sheet, [_("Office"), _("Downtime (hours)")]))
     for row in top:
         sheet.append([_cell(sheet, row.label), ops.hours(row.downtime)])
-    downtime_chart = BarChart()
-    downtime_chart.type = "bar"
-    downtime_chart.title = _("Downtime by office (the %(count)s most)") % {
-        "count": ops.DOWNTIME_CHART_OFFICES
-    }
-    downtime_chart.y_axis.title = _("Hours")
-    downtime_chart.legend = None
-    downtime_chart.add_data(
-        Reference(sheet, min_col=2, min_row=downtime_header, max_row=downtime_header + len(top)),
-        titles_from_data=True,
+    _hbar_chart(
+        sheet,
+        title=_("Downtime by office (the %(count)s most)") % {"count": ops.DOWNTIME_CHART_OFFICES},
+        axis_title=_("Hours"),
+        header_row=downtime_header,
+        rows=len(top),
+        anchor=f"J{downtime_header}",
+        height=9,
     )
-    downtime_chart.set_categories(
-        Reference(sheet, min_col=1, min_row=downtime_header + 1, max_row=downtime_header + len(top))
-    )
-    downtime_chart.x_axis.scaling.orientation = "maxMin"
-    downtime_chart.height = 9
-    downtime_chart.width = 18
-    sheet.add_chart(downtime_chart, f"J{downtime_header}")
 
     fault_headers = report.fault_labels
     count_headers = [
@@ -973,24 +973,16 @@ def consumables_workbook(file, *, report: queries.ConsumablesReport, user) -> No
     )
     for line in lines:
         sheet.append([_cell(sheet, str(line.key)), line.quantities[consumables.CHART_HORIZON]])
-    chart = BarChart()
-    chart.type = "bar"
-    chart.title = _("Cartridges to order within %(days)s days") % {
-        "days": consumables.CHART_HORIZON
-    }
-    chart.y_axis.title = _("Cartridges")
-    chart.legend = None
-    chart.add_data(
-        Reference(sheet, min_col=2, min_row=chart_top, max_row=chart_top + len(lines)),
-        titles_from_data=True,
+    _hbar_chart(  # the most needed on top, as on the page
+        sheet,
+        title=_("Cartridges to order within %(days)s days") % {"days": consumables.CHART_HORIZON},
+        axis_title=_("Cartridges"),
+        header_row=chart_top,
+        rows=len(lines),
+        anchor=f"D{chart_top}",
+        height=max(6, 1 + 0.6 * len(lines)),
+        width=20,
     )
-    chart.set_categories(
-        Reference(sheet, min_col=1, min_row=chart_top + 1, max_row=chart_top + len(lines))
-    )
-    chart.x_axis.scaling.orientation = "maxMin"  # the most needed on top, as on the page
-    chart.height = max(6, 1 + 0.6 * len(lines))
-    chart.width = 20
-    sheet.add_chart(chart, f"D{chart_top}")
 
     all_regions = [line for _region, table in report.regions for line in table.lines]
     _totals_sheet(
